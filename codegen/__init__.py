@@ -1,0 +1,1 @@
+"""codegen: Kubernetes OpenAPI / CRD -> pyclientgo models and clients."""

@@ -1,0 +1,1 @@
+"""pyclientgo: a Kubernetes SDK in the spirit of client-go."""

@@ -1,0 +1,1 @@
+"""testserver: the bundled reference Kubernetes cluster."""
