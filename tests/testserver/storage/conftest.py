@@ -1,0 +1,44 @@
+"""Backends under test. Add a backend (e.g. etcd) to ``BACKENDS`` and ``_open`` to run the suite on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testserver.storage import MemoryStorage, SqliteStorage, Storage
+
+BACKENDS = ["memory", "sqlite"]
+
+MakeStorage = Callable[..., Awaitable[Storage]]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_storage(backend: str, tmp_path: Path) -> AsyncIterator[MakeStorage]:
+    """A factory ``await make_storage(**options)`` for the current backend; all closed at teardown."""
+    opened: list[Storage] = []
+
+    async def make(**options: Any) -> Storage:
+        storage: Storage
+        if backend == "memory":
+            storage = MemoryStorage(**options)
+        else:
+            storage = await SqliteStorage.open(tmp_path / f"storage-{len(opened)}.db", **options)
+        opened.append(storage)
+        return storage
+
+    yield make
+    for storage in opened:
+        await storage.close()
+
+
+@pytest.fixture
+async def storage(make_storage: MakeStorage) -> Storage:
+    return await make_storage()
