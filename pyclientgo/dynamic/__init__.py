@@ -1,0 +1,23 @@
+"""The dynamic client: any resource by group/version/resource, objects as plain dicts.
+
+``AsyncDynamicClient(rest).resource(GroupVersionResource("example.com", "v1", "widgets"), "ns")``
+has the typed clients' verbs (get, list, watch, create, update, update_status, patch, apply,
+delete, delete_collection, get_scale/update_scale/patch_scale) on ``Unstructured`` dicts. It is
+the same generic implementation as the typed clients, bound to :class:`UnstructuredCodec`.
+``DynamicClient`` is the generated sync twin.
+"""
+
+from pyclientgo.apimachinery.registry import GroupVersionResource
+from pyclientgo.dynamic._async.client import AsyncDynamicClient, AsyncDynamicResourceClient
+from pyclientgo.dynamic._sync.client import DynamicClient, DynamicResourceClient
+from pyclientgo.dynamic.codec import Unstructured, UnstructuredCodec
+
+__all__ = [
+    "AsyncDynamicClient",
+    "AsyncDynamicResourceClient",
+    "DynamicClient",
+    "DynamicResourceClient",
+    "GroupVersionResource",
+    "Unstructured",
+    "UnstructuredCodec",
+]

@@ -1,0 +1,1 @@
+"""The async dynamic client: the source the ``_sync`` package is generated from."""

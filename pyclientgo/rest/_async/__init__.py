@@ -1,0 +1,1 @@
+"""The asyncio REST client (the source of the generated ``pyclientgo.rest._sync``)."""

@@ -1,0 +1,386 @@
+"""The ASGI application: authentication, routing and error handling around :class:`RestHandler`.
+
+Raw ASGI, no framework: the hot path is one dict lookup for the route, the handler, and two
+``send`` calls. Every failure becomes a ``metav1.Status`` (never an unhandled 500).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import platform
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from pyclientgo.apimachinery.registry import Registry
+from testserver.apiserver import status as st
+from testserver.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery
+from testserver.apiserver.request import JSON, Request, Response, StreamResponse, User
+from testserver.apiserver.resources import Routes, parse_path
+from testserver.apiserver.rest import RestHandler
+from testserver.storage.interface import Storage
+
+__all__ = ["ApiServerApp", "GIT_VERSION"]
+
+log = logging.getLogger("testserver.apiserver")
+
+GIT_VERSION = "v1.32.0-pyclientgo"
+_ANONYMOUS_PATHS = ("/healthz", "/livez", "/readyz", "/version")
+_HEALTH_CHECKS = ("ping", "log", "etcd", "poststarthook/start-apiserver-admission-initializer",
+                  "poststarthook/generic-apiserver-start-informers", "poststarthook/bootstrap-namespaces")
+_TEXT = b"text/plain; charset=utf-8"
+_ADMIN = User("admin", ("system:masters", "system:authenticated"))
+_BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class ApiServerApp:
+    """The API server as an ASGI application.
+
+    ``storage_factory`` and ``registry_factory`` run at startup (ASGI lifespan), so importing this
+    module stays cheap and a server process is ready as soon as the storage is open.
+    """
+
+    def __init__(
+        self,
+        *,
+        storage_factory: Callable[[], Any],
+        registry_factory: Callable[[], Registry],
+        token: str,
+        server_address: str = "127.0.0.1:6443",
+        bookmark_interval: float = 60.0,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
+        self._storage_factory = storage_factory
+        self._registry_factory = registry_factory
+        self._token = token.encode()
+        self._bearer = b"Bearer " + self._token
+        self._server_address = server_address
+        self._bookmark_interval = bookmark_interval
+        self._on_ready = on_ready
+        self.storage: Storage | None = None
+        self.routes: Routes | None = None
+        self.rest: RestHandler | None = None
+        self.discovery: Discovery | None = None
+        self.ready = False
+        self._openapi: dict[Any, tuple[bytes, bytes]] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        t0 = time.perf_counter()
+        storage = self._storage_factory()
+        if hasattr(storage, "__await__"):
+            storage = await storage
+        self.storage = storage
+        registry = self._registry_factory()
+        self.routes = Routes(registry)
+        self.rest = RestHandler(storage, self.routes, bookmark_interval=self._bookmark_interval)
+        self.discovery = Discovery(self.routes, self._server_address)
+        await self._bootstrap()
+        self.ready = True
+        log.info("apiserver ready in %.3fs", time.perf_counter() - t0)
+        if self._on_ready is not None:
+            self._on_ready()
+
+    async def _bootstrap(self) -> None:
+        assert self.rest is not None and self.routes is not None and self.storage is not None
+        ns_route = self.routes.get("", "v1", "namespaces")
+        if ns_route is None:
+            return
+        from testserver.apiserver import objects as ob
+
+        for name in _BOOTSTRAP_NAMESPACES:
+            key = ns_route.key(None, name)
+            if await self.storage.get(key) is not None:
+                continue
+            obj = {"kind": "Namespace", "apiVersion": "v1",
+                   "metadata": {"name": name, "uid": ob.new_uid(), "creationTimestamp": ob.now_rfc3339(),
+                                "labels": {"kubernetes.io/metadata.name": name}},
+                   "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+            ob.record_managed_fields(obj, None, manager="kube-apiserver", operation="Update", api_version="v1")
+            from testserver.storage.errors import KeyExists
+
+            try:
+                await self.storage.create(key, ob.encode_for_storage(obj))
+            except KeyExists:
+                pass
+
+    async def shutdown(self) -> None:
+        self.ready = False
+        if self.rest is not None:
+            for task in list(self.rest.background):
+                task.cancel()
+        if self.storage is not None:
+            await self.storage.close()
+
+    # -- ASGI ----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as e:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self.shutdown()
+                finally:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        req = Request(scope, receive)
+        try:
+            resp = await self._dispatch(req)
+        except st.StatusError as e:
+            resp = Response(e.code, orjson.dumps(e.status), JSON, e.headers or None)
+        except Exception as e:  # never let a request crash the server
+            log.exception("internal error on %s %s", req.method, req.path)
+            err = st.internal_error(f"{type(e).__name__}: {e}")
+            resp = Response(500, orjson.dumps(err.status))
+        if isinstance(resp, StreamResponse):
+            await send({"type": "http.response.start", "status": resp.status,
+                        "headers": [(b"content-type", resp.content_type), (b"cache-control", b"no-cache, private")]})
+            try:
+                await resp.run(send)
+            finally:
+                try:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                except Exception:
+                    pass
+            return
+        headers = [(b"content-type", resp.content_type), (b"content-length", str(len(resp.body)).encode()),
+                   (b"cache-control", b"no-cache, private")]
+        if resp.headers:
+            headers.extend(resp.headers)
+        await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+        await send({"type": "http.response.body", "body": resp.body if req.method != "HEAD" else b""})
+
+    def _authenticate(self, req: Request) -> User | None:
+        auth = req.headers.get(b"authorization")
+        if auth is not None:
+            if hmac.compare_digest(auth, self._bearer):
+                return _ADMIN
+            return None
+        tls = (req.scope.get("extensions") or {}).get("tls") or {}
+        subject = tls.get("client_subject")
+        if subject:
+            return User(subject.get("CN", ""), tuple(subject.get("O", ())) + ("system:authenticated",))
+        return None
+
+    async def _dispatch(self, req: Request) -> Response | StreamResponse:
+        path = req.path
+        if path.startswith(_ANONYMOUS_PATHS):
+            return self._non_resource(req, path)
+        user = self._authenticate(req)
+        if user is None:
+            raise st.unauthorized()
+        req.user = user
+        if not self.ready or self.rest is None or self.routes is None or self.discovery is None:
+            raise st.service_unavailable("the server is starting up")
+        parts = path.strip("/").split("/")
+        head = parts[0]
+        if head == "api" or head == "apis":
+            n = len(parts)
+            if head == "api" and n <= 2 or head == "apis" and n <= 3:
+                return self._discovery(req, parts)
+            info = parse_path(parts)
+            if info is None:
+                raise st.path_not_found()
+            return await self._resource(req, info)
+        if head == "openapi":
+            return self._openapi_route(req, parts)
+        raise st.path_not_found()
+
+    # -- non-resource paths ----------------------------------------------------------------------
+
+    def _non_resource(self, req: Request, path: str) -> Response:
+        if path == "/version" or path == "/version/":
+            return Response.json(200, {
+                "major": "1", "minor": "32", "gitVersion": GIT_VERSION,
+                "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+                "buildDate": "2025-01-01T00:00:00Z",
+                "goVersion": f"python{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}",
+                "compiler": "cpython", "platform": f"{sys.platform}/{platform.machine().replace('x86_64', 'amd64')}",
+            })
+        name = path.strip("/").split("/", 1)[0]
+        check = path.strip("/")[len(name) + 1:]
+        ready = self.ready or name == "livez" or name == "healthz"
+        if check:
+            if check not in _HEALTH_CHECKS:
+                raise st.path_not_found()
+            ok = ready or check != "poststarthook/bootstrap-namespaces"
+            return Response(200 if ok else 500, b"ok" if ok else b"internal server error", _TEXT)
+        if "verbose" in req.query:
+            lines = []
+            for c in _HEALTH_CHECKS:
+                good = ready or c != "poststarthook/bootstrap-namespaces"
+                lines.append(f"[+]{c} ok" if good else f"[-]{c} failed: reason withheld")
+            if name == "readyz":
+                lines.insert(2, "[+]informer-sync ok")
+                lines.append("[+]shutdown ok")
+            lines.append(f"{name} check passed" if ready else f"{name} check failed")
+            return Response(200 if ready else 500, ("\n".join(lines) + "\n").encode(), _TEXT)
+        if not ready:
+            return Response(500, f"[-]poststarthook/bootstrap-namespaces failed: reason withheld\n{name} check failed\n".encode(), _TEXT)
+        return Response(200, b"ok", _TEXT)
+
+    def _discovery(self, req: Request, parts: list[str]) -> Response:
+        assert self.discovery is not None
+        d = self.discovery
+        if req.method not in ("GET", "HEAD"):
+            raise st.StatusError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                  "message": f"the server does not allow this method on the requested resource",
+                                  "reason": "MethodNotAllowed", "details": {}, "code": 405})
+        aggregated = "as=APIGroupDiscoveryList" in req.accept and "v=v2" in req.accept
+        # aggregated only if v2 (not only v2beta1) is asked for
+        if aggregated:
+            aggregated = any("apidiscovery.k8s.io" in p and ";v=v2;" in p.replace(" ", "") + ";"
+                             for p in req.accept.split(","))
+        if parts == ["api"]:
+            if aggregated:
+                return Response(200, d.aggregated_api, AGGREGATED_CONTENT_TYPE)
+            return Response(200, d.api_versions)
+        if parts == ["apis"]:
+            if aggregated:
+                return Response(200, d.aggregated_apis, AGGREGATED_CONTENT_TYPE)
+            return Response(200, d.api_groups)
+        if parts[0] == "api":
+            body = d.resource_list("", parts[1])
+        elif len(parts) == 2:
+            body = d.api_group(parts[1])
+        else:
+            body = d.resource_list(parts[1], parts[2])
+        if body is None:
+            raise st.path_not_found()
+        return Response(200, body)
+
+    def _openapi_route(self, req: Request, parts: list[str]) -> Response:
+        assert self.routes is not None
+        try:
+            from testserver.apiserver import openapi
+        except ImportError:
+            raise st.path_not_found() from None
+        registry = self.routes.registry
+        if parts[1:] == ["v2"]:
+            key: Any = "v2"
+            if key not in self._openapi:
+                doc = openapi.v2_document(registry)
+                self._openapi[key] = (doc, b"")
+            return Response(200, self._openapi[key][0])
+        if len(parts) >= 2 and parts[1] == "v3":
+            if len(parts) == 2:
+                return Response.json(200, openapi.v3_index(registry, base_url=""))
+            sub = "/".join(parts[2:])
+            if sub not in self._openapi:
+                found = openapi.v3_document_for_path(registry, sub)
+                if found is None:
+                    raise st.path_not_found()
+                doc, digest = found
+                self._openapi[sub] = (doc, b'"' + digest.encode() + b'"')
+            doc, etag = self._openapi[sub]
+            if req.headers.get(b"if-none-match") == etag:
+                return Response(304, b"", JSON, [(b"etag", etag)])
+            headers = [(b"etag", etag)]
+            if "hash" in req.query:
+                headers.append((b"expires", b"Thu, 31 Dec 2099 00:00:00 GMT"))
+            return Response(200, doc, JSON, headers)
+        raise st.path_not_found()
+
+    # -- resources -----------------------------------------------------------------------------
+
+    async def _resource(self, req: Request, info: Any) -> Response | StreamResponse:
+        assert self.routes is not None and self.rest is not None
+        route = self.routes.get(info.group, info.version, info.resource)
+        if route is None:
+            raise st.path_not_found()
+        rest = self.rest
+        ns, name, sub = info.namespace, info.name, info.subresource
+        if not route.namespaced:
+            if ns and route.plural != "namespaces":
+                raise st.path_not_found()
+            if route.plural == "namespaces":
+                ns = ""
+        if sub and sub not in route.subresources:
+            raise st.path_not_found()
+        method = req.method
+        accept = req.accept
+        if accept and "protobuf" in accept and "json" not in accept and "*/*" not in accept and "yaml" not in accept:
+            raise st.not_acceptable(accept)
+        if method == "GET" or method == "HEAD":
+            watching = info.watch_path or req.query.get("watch") in ("true", "1")
+            if watching:
+                self._verb(route, "watch")
+                if sub:
+                    raise st.path_not_found()
+                return await rest.watch(req, route, ns, name)
+            if not name:
+                self._verb(route, "list")
+                return await rest.list(req, route, ns)
+            if not sub or sub == "status":
+                self._verb(route, "get")
+                return await rest.get(req, route, ns, name)
+            if sub == "scale":
+                return await rest.get_scale(req, route, ns, name)
+            if sub == "log" and route.kind == "Pod":
+                return await rest.log(req, route, ns, name)
+            raise self._not_allowed(route, sub, "get")
+        if info.watch_path:
+            raise self._not_allowed(route, sub, method)
+        if method == "POST":
+            if not name:
+                self._verb(route, "create")
+                return await rest.create(req, route, ns)
+            if sub == "binding" and route.kind == "Pod":
+                return await rest.bind(req, route, ns, name)
+            if sub == "eviction" and route.kind == "Pod":
+                return await rest.evict(req, route, ns, name)
+            raise self._not_allowed(route, sub, "create")
+        if not name:
+            if method == "DELETE":
+                self._verb(route, "deletecollection")
+                return await rest.delete_collection(req, route, ns)
+            raise self._not_allowed(route, sub, method)
+        if method == "PUT":
+            if not sub:
+                self._verb(route, "update")
+            elif sub not in ("status", "scale", "finalize"):
+                raise self._not_allowed(route, sub, "update")
+            return await rest.update(req, route, ns, name, sub)
+        if method == "PATCH":
+            if not sub:
+                self._verb(route, "patch")
+            elif sub not in ("status", "scale"):
+                raise self._not_allowed(route, sub, "patch")
+            return await rest.patch(req, route, ns, name, sub)
+        if method == "DELETE":
+            if sub:
+                raise self._not_allowed(route, sub, "delete")
+            self._verb(route, "delete")
+            return await rest.delete(req, route, ns, name)
+        raise self._not_allowed(route, sub, method)
+
+    @staticmethod
+    def _verb(route: Any, verb: str) -> None:
+        if verb not in route.verbs:
+            raise st.method_not_supported(route.plural, verb, route.group)
+
+    @staticmethod
+    def _not_allowed(route: Any, sub: str, verb: str) -> st.StatusError:
+        return st.method_not_supported(f"{route.plural}/{sub}" if sub else route.plural, verb.lower(), route.group)

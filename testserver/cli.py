@@ -1,0 +1,82 @@
+"""The ``testserver`` command: one subcommand per component, and ``up`` for a whole local cluster.
+
+::
+
+    testserver apiserver [--bind 127.0.0.1] [--port 6443] [--data-dir DIR]
+                         [--storage memory|sqlite:PATH] [--kubeconfig PATH]
+    testserver up        [same flags]   # the API server (more components in later issues)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=6443, help="port (default 6443; 0 = any free port)")
+    p.add_argument("--data-dir", type=Path, default=Path(".testserver"),
+                   help="PKI, kubeconfig and sqlite data (default ./.testserver)")
+    p.add_argument("--storage", default="memory", help="memory (default) or sqlite:PATH")
+    p.add_argument("--kubeconfig", type=Path, default=None,
+                   help="where to write the admin kubeconfig (default DATA_DIR/kubeconfig)")
+    p.add_argument("--insecure", action="store_true", help="serve plain HTTP instead of HTTPS")
+    p.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process exits")
+    p.add_argument("--bookmark-interval", type=float, default=60.0,
+                   help="seconds between watch bookmarks (default 60)")
+    p.add_argument("--ready-file", type=Path, default=None,
+                   help="write the URL and kubeconfig path here once serving")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+
+
+def _options(args: argparse.Namespace) -> object:
+    from testserver.apiserver.server import ServerOptions
+
+    return ServerOptions(
+        bind=args.bind,
+        port=args.port,
+        data_dir=args.data_dir,
+        storage=args.storage,
+        kubeconfig=args.kubeconfig,
+        tls=not args.insecure,
+        exit_with_parent=args.exit_with_parent,
+        bookmark_interval=args.bookmark_interval,
+        ready_file=args.ready_file,
+        log_level=args.log_level,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="testserver", description="The pyclientgo reference cluster.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    api = sub.add_parser("apiserver", help="run the API server")
+    _add_apiserver_flags(api)
+    up = sub.add_parser("up", help="run a local cluster (today: the API server) and print how to use it")
+    _add_apiserver_flags(up)
+    up.add_argument("--with-example", action="store_true", help="(reserved: start the example controller)")
+    args = parser.parse_args(argv)
+
+    from testserver.apiserver.server import run_apiserver
+
+    opts = _options(args)
+    if args.command == "up":
+        kubeconfig = (args.kubeconfig or args.data_dir / "kubeconfig").resolve()
+        print(
+            "Starting the API server. Point kubectl at it with:\n"
+            f"    export KUBECONFIG={kubeconfig}\n"
+            "    kubectl get namespaces\n"
+            "Stop it with Ctrl-C.",
+            flush=True,
+        )
+    try:
+        return run_apiserver(opts)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

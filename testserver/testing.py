@@ -1,0 +1,130 @@
+"""Start a real API server process for tests — ours and our users'.
+
+::
+
+    from testserver.testing import TestServer
+
+    with TestServer() as server:          # a free loopback port, a temporary data dir
+        config = load_config(kubeconfig=str(server.kubeconfig))
+        ...
+
+The process is started with ``--exit-with-parent`` so it never outlives the test run, and is
+stopped by PID (SIGTERM, then SIGKILL after a deadline).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["TestServer"]
+
+
+class TestServer:
+    """A ``testserver apiserver`` child process on 127.0.0.1 and a free port."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        *,
+        data_dir: str | os.PathLike[str] | None = None,
+        storage: str = "memory",
+        bookmark_interval: float | None = None,
+        tls: bool = True,
+        startup_timeout: float = 30.0,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self._own_dir = data_dir is None
+        self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="testserver-"))
+        self.storage = storage
+        self.bookmark_interval = bookmark_interval
+        self.tls = tls
+        self.startup_timeout = startup_timeout
+        self.extra_args = extra_args or []
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+        self.kubeconfig = self.data_dir / "kubeconfig"
+        self.startup_seconds = 0.0
+        """Seconds from process start to ready, as measured by the server itself."""
+        self.wall_startup_seconds = 0.0
+        """Seconds from ``start()`` to the ready file appearing (includes interpreter start)."""
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.data_dir / "pki" / "ca.crt"
+
+    @property
+    def token(self) -> str:
+        return (self.data_dir / "pki" / "admin.token").read_text().strip()
+
+    def start(self) -> TestServer:
+        ready = self.data_dir / "ready"
+        ready.unlink(missing_ok=True)
+        args = [
+            sys.executable, "-m", "testserver.cli", "apiserver",
+            "--bind", "127.0.0.1", "--port", "0",
+            "--data-dir", str(self.data_dir), "--storage", self.storage,
+            "--kubeconfig", str(self.kubeconfig), "--ready-file", str(ready), "--exit-with-parent",
+        ]
+        if self.bookmark_interval is not None:
+            args += ["--bookmark-interval", str(self.bookmark_interval)]
+        if not self.tls:
+            args.append("--insecure")
+        args += self.extra_args
+        t0 = time.monotonic()
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = t0 + self.startup_timeout
+        while not ready.exists():
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                raise RuntimeError(f"testserver exited with {self.process.returncode}:\n{err}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"testserver not ready after {self.startup_timeout}s")
+            time.sleep(0.005)
+        self.wall_startup_seconds = time.monotonic() - t0
+        url, kubeconfig, elapsed = ready.read_text().split("\n")[:3]
+        self.url, self.kubeconfig, self.startup_seconds = url, Path(kubeconfig), float(elapsed)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM the process (by PID) and wait; SIGKILL after ``timeout``. Returns the exit code."""
+        proc = self.process
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+        return proc.returncode
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> TestServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.cleanup()
