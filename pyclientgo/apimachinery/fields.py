@@ -14,7 +14,7 @@ API server can answer ``field label not supported: X``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,12 +251,13 @@ def _event_fields(obj: Mapping[str, Any]) -> dict[str, str]:
     }
     out["reason"] = _s(obj.get("reason"))
     out["reportingComponent"] = _s(obj.get("reportingComponent"))
-    out["source"] = _s(_get(obj, "source", "component"))
+    # an event without source.component is selected by its reportingController
+    out["source"] = _s(_get(obj, "source", "component")) or _s(obj.get("reportingController"))
     out["type"] = _s(obj.get("type"))
     return out
 
 
-_KIND_FIELDS: dict[str, Any] = {
+_KIND_FIELDS: dict[str, Callable[[Mapping[str, Any]], dict[str, str]]] = {
     "pod": _pod_fields,
     "node": lambda o: {"spec.unschedulable": _b(_get(o, "spec", "unschedulable"))},
     "event": _event_fields,
@@ -266,6 +267,10 @@ _KIND_FIELDS: dict[str, Any] = {
         "name": _s(_get(o, "metadata", "name")),
     },
     "secret": lambda o: {"type": _s(o.get("type"))},
+    # Like namespaces, persistent volumes and claims keep the legacy "name" field.
+    "persistentvolume": lambda o: {"name": _s(_get(o, "metadata", "name"))},
+    "persistentvolumeclaim": lambda o: {"name": _s(_get(o, "metadata", "name"))},
+    "certificatesigningrequest": lambda o: {"spec.signerName": _s(_get(o, "spec", "signerName"))},
     "replicaset": lambda o: {"status.replicas": _i(_get(o, "status", "replicas"))},
     "replicationcontroller": lambda o: {"status.replicas": _i(_get(o, "status", "replicas"))},
     "job": lambda o: {"status.successful": _i(_get(o, "status", "succeeded"))},
@@ -282,6 +287,9 @@ _RESOURCE_TO_KIND = {
     "replicasets": "replicaset",
     "replicationcontrollers": "replicationcontroller",
     "jobs": "job",
+    "persistentvolumes": "persistentvolume",
+    "persistentvolumeclaims": "persistentvolumeclaim",
+    "certificatesigningrequests": "certificatesigningrequest",
 }
 
 # Built-in cluster-scoped kinds (lower case): they only support metadata.name.

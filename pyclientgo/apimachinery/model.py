@@ -48,6 +48,10 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _raw_dict = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _any = msgspec.json.Decoder()
 
+# Items of a list larger than this are copied out of it, so that one kept item does not keep a whole
+# list response alive; smaller lists are slices of an object that is kept anyway.
+_COPY_ITEMS_OVER = 64 * 1024
+
 # Fields of these kinds are decoded by a converter picked once per class.
 _MODEL, _MODEL_LIST, _MODEL_DICT, _VALUE = range(4)
 
@@ -152,7 +156,11 @@ def _convert(self: K8sModel, plan: _FieldPlan, raw: msgspec.Raw) -> Any:
         return _lazy(plan.target, raw)
     if plan.kind == _MODEL_LIST:
         items = _raw_list.decode(raw)
-        return None if items is None else [_lazy(plan.target, item.copy()) for item in items]
+        if items is None:
+            return None
+        if len(raw) > _COPY_ITEMS_OVER:  # a whole response: let each item own its bytes
+            return [_lazy(plan.target, item.copy()) for item in items]
+        return [_lazy(plan.target, item) for item in items]
     if plan.kind == _MODEL_DICT:
         entries = _raw_dict.decode(raw)
         return None if entries is None else {k: _lazy(plan.target, v) for k, v in entries.items()}

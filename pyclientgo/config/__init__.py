@@ -19,7 +19,6 @@ from pyclientgo.config._tls import ssl_context_for
 from pyclientgo.config._types import Config, ExecConfig, ImpersonationConfig
 
 __all__ = [
-    "SERVICE_ACCOUNT_DIR",
     "BearerTokenAuth",
     "Config",
     "ExecAuth",
@@ -28,6 +27,7 @@ __all__ = [
     "ExecCredential",
     "ExecCredentialProvider",
     "ImpersonationConfig",
+    "SERVICE_ACCOUNT_DIR",
     "TokenFileAuth",
     "auth_for",
     "config_from_kubeconfig",

@@ -116,7 +116,6 @@ class ExecAuth(httpx.Auth):
         if response.status_code == 401:
             fresh = self.provider.refresh(cred)
             if fresh is not cred and _replayable(request):
-                response.close()
                 self._apply(request, fresh)
                 yield request
 
@@ -127,7 +126,6 @@ class ExecAuth(httpx.Auth):
         if response.status_code == 401:
             fresh = await asyncio.to_thread(self.provider.refresh, cred)
             if fresh is not cred and _replayable(request):
-                await response.aclose()
                 self._apply(request, fresh)
                 yield request
 

@@ -15,12 +15,12 @@ from pyclientgo.rest._sync.flowcontrol import RateLimiter, TokenBucketRateLimite
 from pyclientgo.rest._watch import WatchDecoder, WatchEvent
 
 __all__ = [
-    "DEFAULT_BURST",
-    "DEFAULT_QPS",
     "AsyncRESTClient",
     "AsyncRateLimiter",
     "AsyncTokenBucketRateLimiter",
     "Body",
+    "DEFAULT_BURST",
+    "DEFAULT_QPS",
     "QueryParams",
     "QueryValue",
     "RESTClient",

@@ -70,10 +70,16 @@ class WatchDecoder(Generic[T]):
                 yield event
 
     def close(self) -> Iterator[WatchEvent[T]]:
-        """At the end of the stream: the last event, if it was not followed by a newline."""
+        """At the end of the stream: the last event, if it was not followed by a newline. A truncated
+        last event (the connection ended mid-event) is dropped, as client-go treats an unexpected EOF
+        as the normal end of a watch."""
         rest = bytes(self._buf)
         self._buf.clear()
         self._scanned = 0
+        try:
+            _event_decoder.decode(rest)
+        except msgspec.DecodeError:
+            return
         event = self._event(rest)
         if event is not None:
             yield event

@@ -108,7 +108,12 @@ def test_unknown_reason_falls_back_to_code(code: int, cls: type[ApiError]) -> No
 
 @pytest.mark.parametrize(("code", "cls"), BY_CODE)
 def test_non_status_bodies(code: int, cls: type[ApiError]) -> None:
-    for body in (b"", b"plain text failure", b"<html><body>Bad gateway</body></html>", b'{"not": "a status"}'):
+    for body in (
+        b"",
+        b"plain text failure",
+        b"<html><body>Bad gateway</body></html>",
+        b'{"not": "a status"}',
+    ):
         err = error_from_response(code, {}, body)
         assert type(err) is cls
         assert err.code == code

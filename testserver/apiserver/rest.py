@@ -112,6 +112,8 @@ class RestHandler:
     async def _decode_body(self, req: Request, kind: str, api_version: str, *, allow_other: bool = False) -> dict[str, Any]:
         raw = await req.body()
         ctype = req.content_type
+        if ctype not in ("", "application/json", "*/*") and ctype not in _YAML_TYPES:
+            raise st.unsupported_media_type(ctype)
         if not raw.strip():
             raise st.bad_request("the body of the request was empty")
         try:

@@ -74,7 +74,9 @@ class PodExpansion(ResourceClient[Pod, PodList]):
         """A container's log (``GET pods/<name>/log``).
 
         Returns the text; with ``follow=True`` returns an iterator of lines (without their line
-        ends) that keeps reading until the container stops or the iterator is closed.
+        ends) that keeps reading until the container stops or the iterator is closed; the
+        stream opens on the first iteration. To stop early and release the connection at once,
+        close it: ``async with contextlib.aclosing(await pods.log("p", follow=True)) as lines:``.
         """
         path = self._object_path(name, "log")
         params = options.log_params(

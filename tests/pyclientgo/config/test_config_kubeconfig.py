@@ -24,7 +24,10 @@ def write(path: Path, data: dict[str, object]) -> Path:
 
 
 def kubeconfig(
-    *, current: str | None, clusters: dict[str, dict[str, object]], users: dict[str, dict[str, object]],
+    *,
+    current: str | None,
+    clusters: dict[str, dict[str, object]],
+    users: dict[str, dict[str, object]],
     contexts: dict[str, dict[str, object]],
 ) -> dict[str, object]:
     data: dict[str, object] = {
@@ -48,8 +51,14 @@ def test_single_file_with_data_fields(tmp_path: Path) -> None:
         tmp_path / "config",
         kubeconfig(
             current="dev",
-            clusters={"c": {"server": "https://1.2.3.4:6443", "certificate-authority-data": b64(b"CA PEM"),
-                            "tls-server-name": "kubernetes", "proxy-url": "http://proxy:3128"}},
+            clusters={
+                "c": {
+                    "server": "https://1.2.3.4:6443",
+                    "certificate-authority-data": b64(b"CA PEM"),
+                    "tls-server-name": "kubernetes",
+                    "proxy-url": "http://proxy:3128",
+                }
+            },
             users={"u": {"client-certificate-data": b64(b"CERT"), "client-key-data": b64(b"KEY")}},
             contexts={"dev": {"cluster": "c", "user": "u", "namespace": "team"}},
         ),
@@ -69,9 +78,18 @@ def test_relative_paths_resolve_against_the_file(tmp_path: Path) -> None:
         kubeconfig(
             current="x",
             clusters={"c": {"server": "https://h", "certificate-authority": "ca.crt"}},
-            users={"u": {"client-certificate": "certs/u.crt", "client-key": "/abs/u.key", "tokenFile": "tok",
-                         "exec": {"command": "./bin/plugin", "apiVersion": "client.authentication.k8s.io/v1",
-                                  "interactiveMode": "Never"}}},
+            users={
+                "u": {
+                    "client-certificate": "certs/u.crt",
+                    "client-key": "/abs/u.key",
+                    "tokenFile": "tok",
+                    "exec": {
+                        "command": "./bin/plugin",
+                        "apiVersion": "client.authentication.k8s.io/v1",
+                        "interactiveMode": "Never",
+                    },
+                }
+            },
             contexts={"x": {"cluster": "c", "user": "u"}},
         ),
     )
@@ -82,7 +100,7 @@ def test_relative_paths_resolve_against_the_file(tmp_path: Path) -> None:
     assert cfg.client_key_file == "/abs/u.key"
     assert cfg.bearer_token_file == os.path.join(base, "tok")
     assert cfg.exec_provider is not None
-    assert cfg.exec_provider.command == os.path.join(base, "./bin/plugin")
+    assert cfg.exec_provider.command == os.path.join(base, "bin/plugin")
     assert cfg.namespace == "default"
 
 
@@ -148,12 +166,25 @@ def test_exec_config_parsed(tmp_path: Path) -> None:
         tmp_path / "config",
         kubeconfig(
             current="x",
-            clusters={"c": {"server": "https://h", "extensions": [
-                {"name": "client.authentication.k8s.io/exec", "extension": {"audience": "k8s"}}]}},
-            users={"u": {"exec": {"command": "plugin", "args": ["get", "token"],
-                                  "env": [{"name": "A", "value": "1"}],
-                                  "apiVersion": "client.authentication.k8s.io/v1beta1",
-                                  "provideClusterInfo": True}}},
+            clusters={
+                "c": {
+                    "server": "https://h",
+                    "extensions": [
+                        {"name": "client.authentication.k8s.io/exec", "extension": {"audience": "k8s"}}
+                    ],
+                }
+            },
+            users={
+                "u": {
+                    "exec": {
+                        "command": "plugin",
+                        "args": ["get", "token"],
+                        "env": [{"name": "A", "value": "1"}],
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "provideClusterInfo": True,
+                    }
+                }
+            },
             contexts={"x": {"cluster": "c", "user": "u"}},
         ),
     )

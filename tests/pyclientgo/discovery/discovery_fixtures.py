@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import respx
+
 HOST = "https://k8s.test"
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
@@ -254,3 +256,19 @@ AGGREGATED_APIS = {
         _agg_group("stable.example.com", [CRONTABS_V1]),
     ],
 }
+
+
+def serve_legacy(router: respx.MockRouter) -> dict[str, respx.Route]:
+    """Legacy discovery: the roots ignore the aggregated Accept and answer plain JSON."""
+    return {path: router.get(path).respond(json=body) for path, body in LEGACY.items()}
+
+
+def serve_aggregated(router: respx.MockRouter) -> dict[str, respx.Route]:
+    """Aggregated discovery v2 on the roots (group-version documents are served too, as real servers do)."""
+    routes = {
+        path: router.get(path).respond(json=body) for path, body in LEGACY.items() if path.count("/") > 1
+    }
+    headers = {"content-type": AGGREGATED_CONTENT_TYPE}
+    routes["/api"] = router.get("/api").respond(json=AGGREGATED_API, headers=headers)
+    routes["/apis"] = router.get("/apis").respond(json=AGGREGATED_APIS, headers=headers)
+    return routes

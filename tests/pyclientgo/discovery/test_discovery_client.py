@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import respx
-from conftest import serve_aggregated, serve_legacy
-from discovery_fixtures import VERSION
+from discovery_fixtures import VERSION, serve_aggregated, serve_legacy
 
 from pyclientgo.discovery import AsyncCachedDiscoveryClient, AsyncDiscoveryClient
 from pyclientgo.discovery.types import AGGREGATED_ACCEPT

@@ -7,8 +7,13 @@ import copy
 import orjson
 import pytest
 import respx
-from conftest import serve_aggregated
-from discovery_fixtures import AGGREGATED_API, AGGREGATED_APIS, AGGREGATED_CONTENT_TYPE, LEGACY
+from discovery_fixtures import (
+    AGGREGATED_API,
+    AGGREGATED_APIS,
+    AGGREGATED_CONTENT_TYPE,
+    LEGACY,
+    serve_aggregated,
+)
 
 from pyclientgo.apimachinery.registry import GroupVersionKind, GroupVersionResource
 from pyclientgo.discovery import (
@@ -100,7 +105,9 @@ def test_from_builtin_registry() -> None:
     m = DefaultRESTMapper.from_server_resources(resources_from_registry(builtin_registry()))
     assert m.resource_for("po") == GVR("", "v1", "pods")
     assert m.resource_for("deploy") == GVR("apps", "v1", "deployments")
-    assert m.rest_mapping(GroupVersionKind("rbac.authorization.k8s.io", "v1", "ClusterRole")).namespaced is False
+    assert (
+        m.rest_mapping(GroupVersionKind("rbac.authorization.k8s.io", "v1", "ClusterRole")).namespaced is False
+    )
 
 
 def _without_crontabs() -> dict[str, object]:

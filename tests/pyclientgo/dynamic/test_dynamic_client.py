@@ -35,7 +35,12 @@ async def test_custom_resource_verbs(router: respx.MockRouter, rest: AsyncRESTCl
     item = f"{BASE}/namespaces/ns/crontabs/ct1"
     get = router.get(item).respond(json=crontab())
     listed = router.get(f"{BASE}/namespaces/ns/crontabs").respond(
-        json={"apiVersion": "stable.example.com/v1", "kind": "CronTabList", "metadata": {}, "items": [crontab()]}
+        json={
+            "apiVersion": "stable.example.com/v1",
+            "kind": "CronTabList",
+            "metadata": {},
+            "items": [crontab()],
+        }
     )
     everywhere = router.get(f"{BASE}/crontabs").respond(
         json={"apiVersion": "stable.example.com/v1", "kind": "CronTabList", "metadata": {}, "items": []}
@@ -72,7 +77,9 @@ async def test_custom_resource_verbs(router: respx.MockRouter, rest: AsyncRESTCl
     assert sent(delete) == {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
 
 
-async def test_namespace_from_object_when_scope_unknown(router: respx.MockRouter, rest: AsyncRESTClient) -> None:
+async def test_namespace_from_object_when_scope_unknown(
+    router: respx.MockRouter, rest: AsyncRESTClient
+) -> None:
     route = router.post(f"{BASE}/namespaces/other/crontabs").respond(201, json=crontab(namespace="other"))
     await AsyncDynamicClient(rest).resource(CRONTABS).create(crontab(namespace="other"))
     assert route.called
@@ -86,7 +93,12 @@ async def test_explicit_scope(rest: AsyncRESTClient) -> None:
 
 
 async def test_custom_resource_scale_and_apply(router: respx.MockRouter, rest: AsyncRESTClient) -> None:
-    scale = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "ct1"}, "spec": {"replicas": 4}}
+    scale = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": {"name": "ct1"},
+        "spec": {"replicas": 4},
+    }
     router.get(f"{BASE}/namespaces/ns/crontabs/ct1/scale").respond(json=scale)
     patch = router.patch(f"{BASE}/namespaces/ns/crontabs/ct1/scale").respond(json=scale)
     apply = router.patch(f"{BASE}/namespaces/ns/crontabs/ct1").respond(json=crontab())
@@ -100,7 +112,9 @@ async def test_custom_resource_scale_and_apply(router: respx.MockRouter, rest: A
 
 
 async def test_builtin_scope_from_registry(router: respx.MockRouter, rest: AsyncRESTClient) -> None:
-    router.get("/api/v1/namespaces/ns/pods/p").respond(404, json={"kind": "Status", "code": 404, "reason": "NotFound"})
+    router.get("/api/v1/namespaces/ns/pods/p").respond(
+        404, json={"kind": "Status", "code": 404, "reason": "NotFound"}
+    )
     dyn = AsyncDynamicClient(rest)
     pods = dyn.resource(GroupVersionResource("", "v1", "pods"))
     assert pods.namespaced is True and pods.subresources is not None and "status" in pods.subresources
@@ -135,7 +149,9 @@ def test_sync_twin(router: respx.MockRouter, sync_rest: RESTClient) -> None:
     item = f"{BASE}/namespaces/ns/crontabs/ct1"
     router.get(item).respond(json=crontab())
     create = router.post(f"{BASE}/namespaces/ns/crontabs").respond(201, json=crontab())
-    router.get(f"{BASE}/crontabs").respond(content=orjson.dumps({"type": "ADDED", "object": crontab()}) + b"\n")
+    router.get(f"{BASE}/crontabs").respond(
+        content=orjson.dumps({"type": "ADDED", "object": crontab()}) + b"\n"
+    )
     router.delete(item).respond(json=crontab())
     dyn = DynamicClient(sync_rest)
     crontabs = dyn.resource(CRONTABS, "ns")

@@ -33,7 +33,9 @@ class CountingLimiter:
         return True
 
 
-def make(config: Config | None = None, **kw: object) -> tuple[AsyncRESTClient, AsyncFakeClock, CountingLimiter]:
+def make(
+    config: Config | None = None, **kw: object
+) -> tuple[AsyncRESTClient, AsyncFakeClock, CountingLimiter]:
     clock = AsyncFakeClock()
     limiter = CountingLimiter()
     client = AsyncRESTClient(config or Config(host=HOST), clock=clock, rate_limiter=limiter)
@@ -77,7 +79,9 @@ async def test_get_sends_headers_and_query() -> None:
 
 @respx.mock
 async def test_post_json_body_and_content_type() -> None:
-    route = respx.post(f"{HOST}/api/v1/namespaces/ns/configmaps").mock(return_value=httpx.Response(201, json={}))
+    route = respx.post(f"{HOST}/api/v1/namespaces/ns/configmaps").mock(
+        return_value=httpx.Response(201, json={})
+    )
     client, _, _ = make()
     await client.request("POST", "/api/v1/namespaces/ns/configmaps", body={"a": 1})
     req = route.calls.last.request
@@ -95,7 +99,8 @@ async def test_post_json_body_and_content_type() -> None:
 async def test_error_maps_to_subclass() -> None:
     respx.get(f"{HOST}/api/v1/namespaces/ns/pods/x").mock(
         return_value=httpx.Response(
-            404, json={"kind": "Status", "apiVersion": "v1", "reason": "NotFound", "code": 404, "message": "nope"}
+            404,
+            json={"kind": "Status", "apiVersion": "v1", "reason": "NotFound", "code": 404, "message": "nope"},
         )
     )
     client, clock, _ = make()
@@ -108,7 +113,9 @@ async def test_error_maps_to_subclass() -> None:
 async def test_429_with_retry_after_is_retried_then_succeeds() -> None:
     route = respx.get(f"{HOST}/api").mock(
         side_effect=[
-            httpx.Response(429, text="Too many requests, please try again later.", headers={"Retry-After": "2"}),
+            httpx.Response(
+                429, text="Too many requests, please try again later.", headers={"Retry-After": "2"}
+            ),
             httpx.Response(500, headers={"Retry-After": "1"}),
             httpx.Response(200, json={}),
         ]
@@ -162,6 +169,7 @@ async def test_replayable_post_body_is_retried() -> None:
     )
     client, clock, _ = make()
     await client.request("POST", "/x", body=b'{"k": "v"}')
+    assert clock.sleeps == [1.0]
     assert route.call_count == 2
     assert [c.request.content for c in route.calls] == [b'{"k": "v"}'] * 2
 
@@ -228,6 +236,17 @@ async def test_stream_yields_unread_response() -> None:
     async with client.stream("GET", "/logs", params={"follow": True}) as resp:
         body = b"".join([c async for c in resp.aiter_bytes()])
     assert body == b"line1\nline2\n"
+
+
+@respx.mock
+async def test_tls_server_name_sets_sni_extension() -> None:
+    route = respx.get("https://10.0.0.1:6443/api").mock(return_value=httpx.Response(200))
+    client = AsyncRESTClient(
+        Config(host="https://10.0.0.1:6443", tls_server_name="kubernetes", insecure_skip_tls_verify=True),
+        clock=AsyncFakeClock(),
+    )
+    await client.request("GET", "/api")
+    assert route.calls.last.request.extensions["sni_hostname"] == "kubernetes"
 
 
 @respx.mock

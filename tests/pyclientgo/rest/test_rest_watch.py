@@ -24,7 +24,7 @@ def event(kind: str, name: str, rv: int, extra: str = "") -> bytes:
 
 
 STREAM = (
-    event("ADDED", "a", 1, "line\nbreak \u00e9 {\"}")
+    event("ADDED", "a", 1, 'line\nbreak \u00e9 {"}')
     + event("MODIFIED", "a", 2)
     + event("DELETED", "a", 3)
     + event("BOOKMARK", "", 4)
@@ -76,8 +76,14 @@ def test_huge_object_in_small_chunks() -> None:
 
 
 def error_event(reason: str, code: int) -> bytes:
-    status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code,
-              "message": "too old resource version: 1 (5)"}
+    status = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "reason": reason,
+        "code": code,
+        "message": "too old resource version: 1 (5)",
+    }
     return orjson.dumps({"type": "ERROR", "object": status}) + b"\n"
 
 
@@ -92,6 +98,15 @@ def test_error_event_raises_after_earlier_events() -> None:
         list(WatchDecoder(decode).feed(error_event("Gone", 410)))
     with pytest.raises(Gone):
         list(WatchDecoder(decode).feed(error_event("", 410)))
+
+
+def test_truncated_last_event_is_dropped() -> None:
+    dec = WatchDecoder(decode)
+    events = list(
+        dec.feed(STREAM[: len(EXPECTED and STREAM.split(b"\n")[0]) + 1] + b'{"type": "ADDED", "obj')
+    )
+    assert [e.type for e in events] == ["ADDED"]
+    assert list(dec.close()) == []
 
 
 @pytest.mark.parametrize("line", [b"not json\n", b'{"type": "WEIRD", "object": {}}\n', b'{"object": {}}\n'])
@@ -180,7 +195,9 @@ async def test_async_watch_error_event() -> None:
 @respx.mock
 async def test_watch_open_410_raises() -> None:
     respx.get(f"{HOST}/w").mock(
-        return_value=httpx.Response(410, json={"kind": "Status", "reason": "Expired", "code": 410, "message": "old"})
+        return_value=httpx.Response(
+            410, json={"kind": "Status", "reason": "Expired", "code": 410, "message": "old"}
+        )
     )
     client = AsyncRESTClient(Config(host=HOST), clock=AsyncFakeClock())
     with pytest.raises(ResourceExpired):

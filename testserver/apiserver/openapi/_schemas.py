@@ -20,8 +20,6 @@ import typing
 from collections.abc import Iterable
 from typing import Any, ForwardRef
 
-from pyclientgo.apimachinery.model import K8sModel
-
 __all__ = ["SchemaSet", "definition_name", "ref"]
 
 _REF_PREFIX = "#/components/schemas/"
@@ -143,6 +141,8 @@ def ref(name: str) -> str:
 
 
 def _is_model(tp: Any) -> bool:
+    from pyclientgo.apimachinery.model import K8sModel  # pydantic: imported on first build only
+
     return isinstance(tp, type) and issubclass(tp, K8sModel)
 
 

@@ -181,13 +181,17 @@ def test_event_fields() -> None:
     assert fs["type"] == "Normal"
     assert fs["reportingComponent"] == "kubelet"
     assert set(fs) == supported_fields("events")
+    del event["source"]
+    assert object_field_set("Event", {**event, "reportingController": "ctrl"})["source"] == "ctrl"
     assert parse("involvedObject.name=web,type!=Warning").matches(fs)
 
 
 def test_supported_fields() -> None:
     assert supported_fields("ConfigMap") == {"metadata.name", "metadata.namespace"}
     assert supported_fields("Node") == {"metadata.name", "spec.unschedulable"}
-    assert "metadata.namespace" not in supported_fields("PersistentVolume")
+    assert supported_fields("PersistentVolume") == {"metadata.name", "name"}
+    assert supported_fields("persistentvolumeclaims") == {"metadata.name", "metadata.namespace", "name"}
+    assert supported_fields("CertificateSigningRequest") == {"metadata.name", "spec.signerName"}
     assert "metadata.namespace" in supported_fields("Widget")  # unknown kinds: namespaced
     assert "metadata.namespace" not in supported_fields("Widget", namespaced=False)
     assert "spec.nodeName" in supported_fields("pod")
