@@ -183,6 +183,10 @@ class _Emitter:
             fmt = prop.get("format") or ann.format
             if fmt:
                 extra["format"] = fmt
+            if ann.scalar_ref:
+                extra["x-openapi-ref"] = ann.scalar_ref
+            if ann.item_ref:
+                extra["x-openapi-items-ref"] = ann.item_ref
             for ext in _FIELD_EXTENSIONS:
                 if ext in prop:
                     extra[ext] = prop[ext]
@@ -213,8 +217,9 @@ class _Emitter:
         if class_ext:
             self.uses_config = True
             lines.append(f"    model_config = ConfigDict(json_schema_extra={literal(class_ext)})")
+        self.uses_classvar = True
+        lines.append(f"    OPENAPI_NAME: ClassVar[str] = {literal(name)}")
         if gvk is not None:
-            self.uses_classvar = True
             group = gvk.get("group", "")
             api_version = f"{group}/{gvk['version']}" if group else gvk["version"]
             lines.append(f"    API_VERSION: ClassVar[str] = {literal(api_version)}")

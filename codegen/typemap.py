@@ -47,6 +47,10 @@ class Annotation:
     refs: set[str] = field(default_factory=set)
     """Model definitions the annotation names (for import and ordering)."""
     format: str | None = None
+    scalar_ref: str | None = None
+    """The definition a scalar-mapped value stands for (Quantity, Time, MicroTime, ...)."""
+    item_ref: str | None = None
+    """The same for the items of a list or the values of a map."""
 
 
 def ref_name(schema: dict[str, Any]) -> str | None:
@@ -64,7 +68,7 @@ def map_schema(schema: dict[str, Any], class_expr: Any) -> Annotation:
     if ref is not None:
         scalar = SCALAR_DEFINITIONS.get(ref)
         if scalar is not None:
-            return Annotation(scalar.expr, format=scalar.format)
+            return Annotation(scalar.expr, format=scalar.format, scalar_ref=ref)
         return Annotation(str(class_expr(ref)), {ref})
     kind = schema.get("type")
     fmt = schema.get("format")
@@ -74,11 +78,11 @@ def map_schema(schema: dict[str, Any], class_expr: Any) -> Annotation:
         return Annotation(_PRIMITIVES[kind], format=fmt)
     if kind == "array":
         inner = map_schema(schema.get("items", {}), class_expr)
-        return Annotation(f"list[{inner.expr}]", inner.refs)
+        return Annotation(f"list[{inner.expr}]", inner.refs, item_ref=inner.scalar_ref)
     if kind == "object" or "additionalProperties" in schema:
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict) and extra:
             inner = map_schema(extra, class_expr)
-            return Annotation(f"dict[str, {inner.expr}]", inner.refs)
+            return Annotation(f"dict[str, {inner.expr}]", inner.refs, item_ref=inner.scalar_ref)
         return Annotation(_OBJECT.expr)
     return Annotation(_ANY.expr)

@@ -13,6 +13,7 @@ __all__ = ["Info"]
 class Info(K8sModel):
     """Info contains versioning information. how we'll want to distribute that information."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.version.Info"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(
         [
             "buildDate",

@@ -223,7 +223,12 @@ def test_openapi_metadata_for_the_server() -> None:
     assert required == frozenset({"containers"})
     assert ContainerPort.model_fields["container_port"].json_schema_extra == {"format": "int32"}
     assert ContainerPort.model_fields["protocol"].json_schema_extra == {"default": "TCP"}
-    assert ObjectMeta.model_fields["creation_timestamp"].json_schema_extra == {"format": "date-time"}
+    assert ObjectMeta.model_fields["creation_timestamp"].json_schema_extra == {
+        "format": "date-time",
+        "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+    }
+    assert Pod.OPENAPI_NAME == "io.k8s.api.core.v1.Pod"
+    assert ObjectMeta.OPENAPI_NAME == "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
     assert LabelSelector.model_config.get("json_schema_extra") == {"x-kubernetes-map-type": "atomic"}
     assert Container.model_fields["resources"].annotation is not None
 

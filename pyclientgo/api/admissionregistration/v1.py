@@ -41,6 +41,7 @@ __all__ = [
 class AuditAnnotation(K8sModel):
     """AuditAnnotation describes how to produce an audit annotation for an API request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.AuditAnnotation"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["key", "valueExpression"])
 
     key: str | None = Field(
@@ -57,6 +58,7 @@ class AuditAnnotation(K8sModel):
 class ExpressionWarning(K8sModel):
     """ExpressionWarning is a warning information that targets a specific expression."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ExpressionWarning"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["fieldRef", "warning"])
 
     field_ref: str | None = Field(
@@ -73,6 +75,7 @@ class ExpressionWarning(K8sModel):
 class MatchCondition(K8sModel):
     """MatchCondition represents a condition which must by fulfilled for a request to be sent to a webhook."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.MatchCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["expression", "name"])
 
     expression: str | None = Field(
@@ -89,6 +92,7 @@ class NamedRuleWithOperations(K8sModel):
     """NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.NamedRuleWithOperations"
 
     api_groups: list[str] | None = Field(
         default=None,
@@ -128,6 +132,7 @@ class MatchResources(K8sModel):
     """MatchResources decides whether to run the admission control policy on an object based on whether it meets the match criteria. The exclude rules take precedence over include rules (if a resource matches both, it is excluded)"""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.MatchResources"
 
     exclude_resource_rules: list[NamedRuleWithOperations] | None = Field(
         default=None,
@@ -161,6 +166,8 @@ class MatchResources(K8sModel):
 class RuleWithOperations(K8sModel):
     """RuleWithOperations is a tuple of Operations and Resources. It is recommended to make sure that all the tuple expansions are valid."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.RuleWithOperations"
+
     api_groups: list[str] | None = Field(
         default=None,
         alias="apiGroups",
@@ -192,6 +199,7 @@ class RuleWithOperations(K8sModel):
 class ServiceReference(K8sModel):
     """ServiceReference holds a reference to Service.legacy.k8s.io"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ServiceReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "namespace"])
 
     name: str | None = Field(default=None, description="`name` is the name of the service. Required")
@@ -212,6 +220,8 @@ class ServiceReference(K8sModel):
 class WebhookClientConfig(K8sModel):
     """WebhookClientConfig contains the information to make a TLS connection with the webhook"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.WebhookClientConfig"
+
     ca_bundle: str | None = Field(
         default=None,
         alias="caBundle",
@@ -231,6 +241,7 @@ class WebhookClientConfig(K8sModel):
 class MutatingWebhook(K8sModel):
     """MutatingWebhook describes an admission webhook and the resources and operations it applies to."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.MutatingWebhook"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(
         ["admissionReviewVersions", "clientConfig", "name", "sideEffects"]
     )
@@ -318,6 +329,7 @@ class MutatingWebhookConfiguration(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration"
     API_VERSION: ClassVar[str] = "admissionregistration.k8s.io/v1"
     KIND: ClassVar[str] = "MutatingWebhookConfiguration"
 
@@ -360,6 +372,7 @@ class MutatingWebhookConfigurationList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.MutatingWebhookConfigurationList"
     API_VERSION: ClassVar[str] = "admissionregistration.k8s.io/v1"
     KIND: ClassVar[str] = "MutatingWebhookConfigurationList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -386,6 +399,7 @@ class ParamKind(K8sModel):
     """ParamKind is a tuple of Group Kind and Version."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ParamKind"
 
     api_version: str | None = Field(
         default=None,
@@ -401,6 +415,7 @@ class ParamRef(K8sModel):
     """ParamRef describes how to locate the params to be used as input to expressions of rules applied by a policy binding."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ParamRef"
 
     name: str | None = Field(
         default=None,
@@ -424,6 +439,8 @@ class ParamRef(K8sModel):
 class TypeChecking(K8sModel):
     """TypeChecking contains results of type checking the expressions in the ValidatingAdmissionPolicy"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.TypeChecking"
+
     expression_warnings: list[ExpressionWarning] | None = Field(
         default=None,
         alias="expressionWarnings",
@@ -435,6 +452,7 @@ class TypeChecking(K8sModel):
 class Validation(K8sModel):
     """Validation specifies the CEL expression which is used to apply the validation."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.Validation"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["expression"])
 
     expression: str | None = Field(
@@ -460,6 +478,7 @@ class Variable(K8sModel):
     """Variable is the definition of a variable that is used for composition. A variable is defined as a named expression."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.Variable"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["expression", "name"])
 
     expression: str | None = Field(
@@ -474,6 +493,8 @@ class Variable(K8sModel):
 
 class ValidatingAdmissionPolicySpec(K8sModel):
     """ValidatingAdmissionPolicySpec is the specification of the desired behavior of the AdmissionPolicy."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicySpec"
 
     audit_annotations: list[AuditAnnotation] | None = Field(
         default=None,
@@ -527,6 +548,8 @@ class ValidatingAdmissionPolicySpec(K8sModel):
 class ValidatingAdmissionPolicyStatus(K8sModel):
     """ValidatingAdmissionPolicyStatus represents the status of an admission validation policy."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyStatus"
+
     conditions: list[meta_v1.Condition] | None = Field(
         default=None,
         description="The conditions represent the latest available observations of a policy's current state.",
@@ -559,6 +582,7 @@ class ValidatingAdmissionPolicy(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicy"
     API_VERSION: ClassVar[str] = "admissionregistration.k8s.io/v1"
     KIND: ClassVar[str] = "ValidatingAdmissionPolicy"
 
@@ -586,6 +610,8 @@ class ValidatingAdmissionPolicy(K8sObject):
 
 class ValidatingAdmissionPolicyBindingSpec(K8sModel):
     """ValidatingAdmissionPolicyBindingSpec is the specification of the ValidatingAdmissionPolicyBinding."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingSpec"
 
     match_resources: MatchResources | None = Field(
         default=None,
@@ -628,6 +654,7 @@ class ValidatingAdmissionPolicyBinding(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBinding"
     API_VERSION: ClassVar[str] = "admissionregistration.k8s.io/v1"
     KIND: ClassVar[str] = "ValidatingAdmissionPolicyBinding"
 
@@ -664,6 +691,7 @@ class ValidatingAdmissionPolicyBindingList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyBindingList"
     API_VERSION: ClassVar[str] = "admissionregistration.k8s.io/v1"
     KIND: ClassVar[str] = "ValidatingAdmissionPolicyBindingList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -700,6 +728,7 @@ class ValidatingAdmissionPolicyList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingAdmissionPolicyList"
     API_VERSION: ClassVar[str] = "admissionregistration.k8s.io/v1"
     KIND: ClassVar[str] = "ValidatingAdmissionPolicyList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -725,6 +754,7 @@ class ValidatingAdmissionPolicyList(K8sObject):
 class ValidatingWebhook(K8sModel):
     """ValidatingWebhook describes an admission webhook and the resources and operations it applies to."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingWebhook"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(
         ["admissionReviewVersions", "clientConfig", "name", "sideEffects"]
     )
@@ -807,6 +837,7 @@ class ValidatingWebhookConfiguration(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration"
     API_VERSION: ClassVar[str] = "admissionregistration.k8s.io/v1"
     KIND: ClassVar[str] = "ValidatingWebhookConfiguration"
 
@@ -849,6 +880,7 @@ class ValidatingWebhookConfigurationList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.admissionregistration.v1.ValidatingWebhookConfigurationList"
     API_VERSION: ClassVar[str] = "admissionregistration.k8s.io/v1"
     KIND: ClassVar[str] = "ValidatingWebhookConfigurationList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

@@ -36,6 +36,9 @@ __all__ = [
 class CustomResourceColumnDefinition(K8sModel):
     """CustomResourceColumnDefinition specifies a column for server side printing."""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceColumnDefinition"
+    )
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["jsonPath", "name", "type"])
 
     description: str | None = Field(
@@ -65,6 +68,7 @@ class CustomResourceColumnDefinition(K8sModel):
 class ServiceReference(K8sModel):
     """ServiceReference holds a reference to Service.legacy.k8s.io"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ServiceReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "namespace"])
 
     name: str | None = Field(default=None, description="name is the name of the service. Required")
@@ -83,6 +87,10 @@ class ServiceReference(K8sModel):
 
 class WebhookClientConfig(K8sModel):
     """WebhookClientConfig contains the information to make a TLS connection with the webhook."""
+
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookClientConfig"
+    )
 
     ca_bundle: str | None = Field(
         default=None,
@@ -103,6 +111,7 @@ class WebhookClientConfig(K8sModel):
 class WebhookConversion(K8sModel):
     """WebhookConversion describes how to call a conversion webhook"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.WebhookConversion"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["conversionReviewVersions"])
 
     client_config: WebhookClientConfig | None = Field(
@@ -121,6 +130,9 @@ class WebhookConversion(K8sModel):
 class CustomResourceConversion(K8sModel):
     """CustomResourceConversion describes how to convert different versions of a CR."""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceConversion"
+    )
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["strategy"])
 
     strategy: str | None = Field(
@@ -136,6 +148,9 @@ class CustomResourceConversion(K8sModel):
 class CustomResourceDefinitionNames(K8sModel):
     """CustomResourceDefinitionNames indicates the names to serve this CustomResourceDefinition"""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionNames"
+    )
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind", "plural"])
 
     categories: list[str] | None = Field(
@@ -171,6 +186,9 @@ class CustomResourceDefinitionNames(K8sModel):
 class CustomResourceSubresourceScale(K8sModel):
     """CustomResourceSubresourceScale defines how to serve the scale subresource for CustomResources."""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceScale"
+    )
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["specReplicasPath", "statusReplicasPath"])
 
     label_selector_path: str | None = Field(
@@ -193,11 +211,19 @@ class CustomResourceSubresourceScale(K8sModel):
 class CustomResourceSubresourceStatus(K8sModel):
     """CustomResourceSubresourceStatus defines how to serve the status subresource for CustomResources. Status is represented by the `.status` JSON path inside of a CustomResource. When set, * exposes a /status subresource for the custom resource * PUT requests to the /status subresource take a custom resource object, and ignore changes to anything except the status stanza * PUT/POST/PATCH requests to the custom resource ignore changes to the status stanza"""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceStatus"
+    )
+
     pass
 
 
 class CustomResourceSubresources(K8sModel):
     """CustomResourceSubresources defines the status and scale subresources for CustomResources."""
+
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresources"
+    )
 
     scale: CustomResourceSubresourceScale | None = Field(
         default=None,
@@ -212,6 +238,10 @@ class CustomResourceSubresources(K8sModel):
 class ExternalDocumentation(K8sModel):
     """ExternalDocumentation allows referencing an external resource for extended documentation."""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ExternalDocumentation"
+    )
+
     description: str | None = None
     url: str | None = None
 
@@ -219,6 +249,7 @@ class ExternalDocumentation(K8sModel):
 class ValidationRule(K8sModel):
     """ValidationRule describes a validation rule written in the CEL expression language."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["rule"])
 
     field_path: str | None = Field(
@@ -253,10 +284,24 @@ class ValidationRule(K8sModel):
 class JSONSchemaProps(K8sModel):
     """JSONSchemaProps is a JSON-Schema following Specification Draft 4 (http://json-schema.org/)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"
+
     ref: str | None = Field(default=None, alias="$ref")
     schema_: str | None = Field(default=None, alias="$schema")
-    additional_items: Any = Field(default=None, alias="additionalItems")
-    additional_properties: Any = Field(default=None, alias="additionalProperties")
+    additional_items: Any = Field(
+        default=None,
+        alias="additionalItems",
+        json_schema_extra={
+            "x-openapi-ref": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool"
+        },
+    )
+    additional_properties: Any = Field(
+        default=None,
+        alias="additionalProperties",
+        json_schema_extra={
+            "x-openapi-ref": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrBool"
+        },
+    )
     all_of: "list[JSONSchemaProps] | None" = Field(
         default=None, alias="allOf", json_schema_extra={"x-kubernetes-list-type": "atomic"}
     )
@@ -266,12 +311,27 @@ class JSONSchemaProps(K8sModel):
     default: Any = Field(
         default=None,
         description="default is a default value for undefined object fields. Defaulting is a beta feature under the CustomResourceDefaulting feature gate. Defaulting requires spec.preserveUnknownFields to be false.",
+        json_schema_extra={"x-openapi-ref": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON"},
     )
     definitions: "dict[str, JSONSchemaProps] | None" = None
-    dependencies: dict[str, Any] | None = None
+    dependencies: dict[str, Any] | None = Field(
+        default=None,
+        json_schema_extra={
+            "x-openapi-items-ref": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrStringArray"
+        },
+    )
     description: str | None = None
-    enum: list[Any] | None = Field(default=None, json_schema_extra={"x-kubernetes-list-type": "atomic"})
-    example: Any = None
+    enum: list[Any] | None = Field(
+        default=None,
+        json_schema_extra={
+            "x-openapi-items-ref": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON",
+            "x-kubernetes-list-type": "atomic",
+        },
+    )
+    example: Any = Field(
+        default=None,
+        json_schema_extra={"x-openapi-ref": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON"},
+    )
     exclusive_maximum: bool | None = Field(default=None, alias="exclusiveMaximum")
     exclusive_minimum: bool | None = Field(default=None, alias="exclusiveMinimum")
     external_docs: ExternalDocumentation | None = Field(default=None, alias="externalDocs")
@@ -280,7 +340,12 @@ class JSONSchemaProps(K8sModel):
         description='format is an OpenAPI v3 format string. Unknown formats are ignored. The following formats are validated:\n\n- bsonobjectid: a bson object ID, i.e. a 24 characters hex string - uri: an URI as parsed by Golang net/url.ParseRequestURI - email: an email address as parsed by Golang net/mail.ParseAddress - hostname: a valid representation for an Internet host name, as defined by RFC 1034, section 3.1 [RFC1034]. - ipv4: an IPv4 IP as parsed by Golang net.ParseIP - ipv6: an IPv6 IP as parsed by Golang net.ParseIP - cidr: a CIDR as parsed by Golang net.ParseCIDR - mac: a MAC address as parsed by Golang net.ParseMAC - uuid: an UUID that allows uppercase defined by the regex (?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$ - uuid3: an UUID3 that allows uppercase defined by the regex (?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?3[0-9a-f]{3}-?[0-9a-f]{4}-?[0-9a-f]{12}$ - uuid4: an UUID4 that allows uppercase defined by the regex (?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?4[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$ - uuid5: an UUID5 that allows uppercase defined by the regex (?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?5[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$ - isbn: an ISBN10 or ISBN13 number string like "0321751043" or "978-0321751041" - isbn10: an ISBN10 number string like "0321751043" - isbn13: an ISBN13 number string like "978-0321751041" - creditcard: a credit card number defined by the regex ^(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|6(?:011|5[0-9][0-9])[0-9]{12}|3[47][0-9]{13}|3(?:0[0-5]|[68][0-9])[0-9]{11}|(?:2131|1800|35\\\\d{3})\\\\d{11})$ with any non digit characters mixed in - ssn: a U.S. social security number following the regex ^\\\\d{3}[- ]?\\\\d{2}[- ]?\\\\d{4}$ - hexcolor: an hexadecimal color code like "#FFFFFF: following the regex ^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$ - rgbcolor: an RGB color code like rgb like "rgb(255,255,2559" - byte: base64 encoded binary data - password: any kind of string - date: a date string like "2006-01-02" as defined by full-date in RFC3339 - duration: a duration string like "22 ns" as parsed by Golang time.ParseDuration or compatible with Scala duration format - datetime: a date time string like "2014-12-15T19:30:20.000Z" as defined by date-time in RFC3339.',
     )
     id: str | None = None
-    items: Any = None
+    items: Any = Field(
+        default=None,
+        json_schema_extra={
+            "x-openapi-ref": "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaPropsOrArray"
+        },
+    )
     max_items: int | None = Field(default=None, alias="maxItems", json_schema_extra={"format": "int64"})
     max_length: int | None = Field(default=None, alias="maxLength", json_schema_extra={"format": "int64"})
     max_properties: int | None = Field(
@@ -355,6 +420,10 @@ class JSONSchemaProps(K8sModel):
 class CustomResourceValidation(K8sModel):
     """CustomResourceValidation is a list of validation methods for CustomResources."""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceValidation"
+    )
+
     open_api_v3_schema: JSONSchemaProps | None = Field(
         default=None,
         alias="openAPIV3Schema",
@@ -365,6 +434,7 @@ class CustomResourceValidation(K8sModel):
 class SelectableField(K8sModel):
     """SelectableField specifies the JSON path of a field that may be used with field selectors."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.SelectableField"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["jsonPath"])
 
     json_path: str | None = Field(
@@ -377,6 +447,9 @@ class SelectableField(K8sModel):
 class CustomResourceDefinitionVersion(K8sModel):
     """CustomResourceDefinitionVersion describes a version for CRD."""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionVersion"
+    )
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "served", "storage"])
 
     additional_printer_columns: list[CustomResourceColumnDefinition] | None = Field(
@@ -426,6 +499,9 @@ class CustomResourceDefinitionVersion(K8sModel):
 class CustomResourceDefinitionSpec(K8sModel):
     """CustomResourceDefinitionSpec describes how a user wants their resource to appear"""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionSpec"
+    )
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["group", "names", "scope", "versions"])
 
     conversion: CustomResourceConversion | None = Field(
@@ -457,13 +533,19 @@ class CustomResourceDefinitionSpec(K8sModel):
 class CustomResourceDefinitionCondition(K8sModel):
     """CustomResourceDefinitionCondition contains details for the current condition of this pod."""
 
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionCondition"
+    )
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="lastTransitionTime last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None,
@@ -484,6 +566,10 @@ class CustomResourceDefinitionCondition(K8sModel):
 
 class CustomResourceDefinitionStatus(K8sModel):
     """CustomResourceDefinitionStatus indicates the state of the CustomResourceDefinition"""
+
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus"
+    )
 
     accepted_names: CustomResourceDefinitionNames | None = Field(
         default=None,
@@ -512,6 +598,9 @@ class CustomResourceDefinition(K8sObject):
                 {"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition", "version": "v1"}
             ]
         }
+    )
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition"
     )
     API_VERSION: ClassVar[str] = "apiextensions.k8s.io/v1"
     KIND: ClassVar[str] = "CustomResourceDefinition"
@@ -547,6 +636,9 @@ class CustomResourceDefinitionList(K8sObject):
                 {"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinitionList", "version": "v1"}
             ]
         }
+    )
+    OPENAPI_NAME: ClassVar[str] = (
+        "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList"
     )
     API_VERSION: ClassVar[str] = "apiextensions.k8s.io/v1"
     KIND: ClassVar[str] = "CustomResourceDefinitionList"

@@ -22,6 +22,8 @@ __all__ = [
 class ServiceReference(K8sModel):
     """ServiceReference holds a reference to Service.legacy.k8s.io"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.ServiceReference"
+
     name: str | None = Field(default=None, description="Name is the name of the service")
     namespace: str | None = Field(default=None, description="Namespace is the namespace of the service")
     port: int | None = Field(
@@ -34,6 +36,7 @@ class ServiceReference(K8sModel):
 class APIServiceSpec(K8sModel):
     """APIServiceSpec contains information for locating and communicating with a server. Only https is supported, though you are able to disable certificate verification."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["groupPriorityMinimum", "versionPriority"])
 
     ca_bundle: str | None = Field(
@@ -72,13 +75,17 @@ class APIServiceSpec(K8sModel):
 class APIServiceCondition(K8sModel):
     """APIServiceCondition describes the state of an APIService at a particular point"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="Last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="Human-readable message indicating details about last transition."
@@ -94,6 +101,8 @@ class APIServiceCondition(K8sModel):
 
 class APIServiceStatus(K8sModel):
     """APIServiceStatus contains derived information about an API server"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus"
 
     conditions: list[APIServiceCondition] | None = Field(
         default=None,
@@ -117,6 +126,7 @@ class APIService(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService"
     API_VERSION: ClassVar[str] = "apiregistration.k8s.io/v1"
     KIND: ClassVar[str] = "APIService"
 
@@ -151,6 +161,7 @@ class APIServiceList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceList"
     API_VERSION: ClassVar[str] = "apiregistration.k8s.io/v1"
     KIND: ClassVar[str] = "APIServiceList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

@@ -54,6 +54,7 @@ class ControllerRevision(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.ControllerRevision"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "ControllerRevision"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["revision"])
@@ -64,7 +65,9 @@ class ControllerRevision(K8sObject):
         description="APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
     )
     data: dict[str, Any] | None = Field(
-        default=None, description="Data is the serialized representation of the state."
+        default=None,
+        description="Data is the serialized representation of the state.",
+        json_schema_extra={"x-openapi-ref": "io.k8s.apimachinery.pkg.runtime.RawExtension"},
     )
     kind: str | None = Field(
         default="ControllerRevision",
@@ -91,6 +94,7 @@ class ControllerRevisionList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.ControllerRevisionList"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "ControllerRevisionList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -116,22 +120,32 @@ class ControllerRevisionList(K8sObject):
 class RollingUpdateDaemonSet(K8sModel):
     """Spec to control the desired behavior of daemon set rolling update."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.RollingUpdateDaemonSet"
+
     max_surge: int | str | None = Field(
         default=None,
         alias="maxSurge",
         description="The maximum number of nodes with an existing available DaemonSet pod that can have an updated DaemonSet pod during during an update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). This can not be 0 if MaxUnavailable is 0. Absolute number is calculated from percentage by rounding up to a minimum of 1. Default value is 0. Example: when this is set to 30%, at most 30% of the total number of nodes that should be running the daemon pod (i.e. status.desiredNumberScheduled) can have their a new pod created before the old pod is marked as deleted. The update starts by launching new pods on 30% of nodes. Once an updated pod is available (Ready for at least minReadySeconds) the old DaemonSet pod on that node is marked deleted. If the old pod becomes unavailable for any reason (Ready transitions to false, is evicted, or is drained) an updated pod is immediatedly created on that node without considering surge limits. Allowing surge implies the possibility that the resources consumed by the daemonset on any given node can double if the readiness check fails, and so resource intensive daemonsets should take into account that they may cause evictions during disruption.",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
     max_unavailable: int | str | None = Field(
         default=None,
         alias="maxUnavailable",
         description="The maximum number of DaemonSet pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of total number of DaemonSet pods at the start of the update (ex: 10%). Absolute number is calculated from percentage by rounding up. This cannot be 0 if MaxSurge is 0 Default value is 1. Example: when this is set to 30%, at most 30% of the total number of nodes that should be running the daemon pod (i.e. status.desiredNumberScheduled) can have their pods stopped for an update at any given time. The update starts by stopping at most 30% of those DaemonSet pods and then brings up new DaemonSet pods in their place. Once the new pods are available, it then proceeds onto other DaemonSet pods, thus ensuring that at least 70% of original number of DaemonSet pods are available at all times during the update.",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
 
 
 class DaemonSetUpdateStrategy(K8sModel):
     """DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DaemonSetUpdateStrategy"
 
     rolling_update: RollingUpdateDaemonSet | None = Field(
         default=None,
@@ -147,6 +161,7 @@ class DaemonSetUpdateStrategy(K8sModel):
 class DaemonSetSpec(K8sModel):
     """DaemonSetSpec is the specification of a daemon set."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DaemonSetSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["selector", "template"])
 
     min_ready_seconds: int | None = Field(
@@ -179,13 +194,17 @@ class DaemonSetSpec(K8sModel):
 class DaemonSetCondition(K8sModel):
     """DaemonSetCondition describes the state of a DaemonSet at a certain point."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DaemonSetCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="Last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="A human readable message indicating details about the transition."
@@ -200,6 +219,7 @@ class DaemonSetCondition(K8sModel):
 class DaemonSetStatus(K8sModel):
     """DaemonSetStatus represents the current status of a daemon set."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DaemonSetStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(
         ["currentNumberScheduled", "desiredNumberScheduled", "numberMisscheduled", "numberReady"]
     )
@@ -278,6 +298,7 @@ class DaemonSet(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "apps", "kind": "DaemonSet", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DaemonSet"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "DaemonSet"
 
@@ -312,6 +333,7 @@ class DaemonSetList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "apps", "kind": "DaemonSetList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DaemonSetList"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "DaemonSetList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -335,22 +357,32 @@ class DaemonSetList(K8sObject):
 class RollingUpdateDeployment(K8sModel):
     """Spec to control the desired behavior of rolling update."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.RollingUpdateDeployment"
+
     max_surge: int | str | None = Field(
         default=None,
         alias="maxSurge",
         description="The maximum number of pods that can be scheduled above the desired number of pods. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). This can not be 0 if MaxUnavailable is 0. Absolute number is calculated from percentage by rounding up. Defaults to 25%. Example: when this is set to 30%, the new ReplicaSet can be scaled up immediately when the rolling update starts, such that the total number of old and new pods do not exceed 130% of desired pods. Once old pods have been killed, new ReplicaSet can be scaled up further, ensuring that total number of pods running at any time during the update is at most 130% of desired pods.",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
     max_unavailable: int | str | None = Field(
         default=None,
         alias="maxUnavailable",
         description="The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding down. This can not be 0 if MaxSurge is 0. Defaults to 25%. Example: when this is set to 30%, the old ReplicaSet can be scaled down to 70% of desired pods immediately when the rolling update starts. Once new pods are ready, old ReplicaSet can be scaled down further, followed by scaling up the new ReplicaSet, ensuring that the total number of pods available at all times during the update is at least 70% of desired pods.",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
 
 
 class DeploymentStrategy(K8sModel):
     """DeploymentStrategy describes how to replace existing pods with new ones."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DeploymentStrategy"
 
     rolling_update: RollingUpdateDeployment | None = Field(
         default=None,
@@ -366,6 +398,7 @@ class DeploymentStrategy(K8sModel):
 class DeploymentSpec(K8sModel):
     """DeploymentSpec is the specification of the desired behavior of the Deployment."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DeploymentSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["selector", "template"])
 
     min_ready_seconds: int | None = Field(
@@ -410,19 +443,26 @@ class DeploymentSpec(K8sModel):
 class DeploymentCondition(K8sModel):
     """DeploymentCondition describes the state of a deployment at a certain point."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DeploymentCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="Last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     last_update_time: datetime.datetime | None = Field(
         default=None,
         alias="lastUpdateTime",
         description="The last time this condition was updated.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="A human readable message indicating details about the transition."
@@ -436,6 +476,8 @@ class DeploymentCondition(K8sModel):
 
 class DeploymentStatus(K8sModel):
     """DeploymentStatus is the most recently observed status of the Deployment."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DeploymentStatus"
 
     available_replicas: int | None = Field(
         default=None,
@@ -498,6 +540,7 @@ class Deployment(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "apps", "kind": "Deployment", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.Deployment"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "Deployment"
 
@@ -530,6 +573,7 @@ class DeploymentList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "apps", "kind": "DeploymentList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.DeploymentList"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "DeploymentList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -550,6 +594,7 @@ class DeploymentList(K8sObject):
 class ReplicaSetSpec(K8sModel):
     """ReplicaSetSpec is the specification of a ReplicaSet."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.ReplicaSetSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["selector"])
 
     min_ready_seconds: int | None = Field(
@@ -576,13 +621,17 @@ class ReplicaSetSpec(K8sModel):
 class ReplicaSetCondition(K8sModel):
     """ReplicaSetCondition describes the state of a replica set at a certain point."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.ReplicaSetCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="The last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="A human readable message indicating details about the transition."
@@ -597,6 +646,7 @@ class ReplicaSetCondition(K8sModel):
 class ReplicaSetStatus(K8sModel):
     """ReplicaSetStatus represents the current status of a ReplicaSet."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.ReplicaSetStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["replicas"])
 
     available_replicas: int | None = Field(
@@ -648,6 +698,7 @@ class ReplicaSet(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "apps", "kind": "ReplicaSet", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.ReplicaSet"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "ReplicaSet"
 
@@ -682,6 +733,7 @@ class ReplicaSetList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "apps", "kind": "ReplicaSetList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.ReplicaSetList"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "ReplicaSetList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -708,11 +760,16 @@ class ReplicaSetList(K8sObject):
 class RollingUpdateStatefulSetStrategy(K8sModel):
     """RollingUpdateStatefulSetStrategy is used to communicate parameter for RollingUpdateStatefulSetStrategyType."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.RollingUpdateStatefulSetStrategy"
+
     max_unavailable: int | str | None = Field(
         default=None,
         alias="maxUnavailable",
         description="The maximum number of pods that can be unavailable during the update. Value can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is calculated from percentage by rounding up. This can not be 0. Defaults to 1. This field is alpha-level and is only honored by servers that enable the MaxUnavailableStatefulSet feature. The field applies to all pods in the range 0 to Replicas-1. That means if there is any unavailable pod in the range 0 to Replicas-1, it will be counted towards MaxUnavailable.",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
     partition: int | None = Field(
         default=None,
@@ -724,6 +781,8 @@ class RollingUpdateStatefulSetStrategy(K8sModel):
 class StatefulSetOrdinals(K8sModel):
     """StatefulSetOrdinals describes the policy used for replica ordinal assignment in this StatefulSet."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.StatefulSetOrdinals"
+
     start: int | None = Field(
         default=None,
         description="start is the number representing the first replica's index. It may be used to number replicas from an alternate index (eg: 1-indexed) over the default 0-indexed names, or to orchestrate progressive movement of replicas from one StatefulSet to another. If set, replica indices will be in the range:\n  [.spec.ordinals.start, .spec.ordinals.start + .spec.replicas).\nIf unset, defaults to 0. Replica indices will be in the range:\n  [0, .spec.replicas).",
@@ -733,6 +792,8 @@ class StatefulSetOrdinals(K8sModel):
 
 class StatefulSetPersistentVolumeClaimRetentionPolicy(K8sModel):
     """StatefulSetPersistentVolumeClaimRetentionPolicy describes the policy used for PVCs created from the StatefulSet VolumeClaimTemplates."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy"
 
     when_deleted: str | None = Field(
         default=None,
@@ -749,6 +810,8 @@ class StatefulSetPersistentVolumeClaimRetentionPolicy(K8sModel):
 class StatefulSetUpdateStrategy(K8sModel):
     """StatefulSetUpdateStrategy indicates the strategy that the StatefulSet controller will use to perform updates. It includes any additional parameters necessary to perform the update for the indicated strategy."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.StatefulSetUpdateStrategy"
+
     rolling_update: RollingUpdateStatefulSetStrategy | None = Field(
         default=None,
         alias="rollingUpdate",
@@ -763,6 +826,7 @@ class StatefulSetUpdateStrategy(K8sModel):
 class StatefulSetSpec(K8sModel):
     """A StatefulSetSpec is the specification of a StatefulSet."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.StatefulSetSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["selector", "serviceName", "template"])
 
     min_ready_seconds: int | None = Field(
@@ -825,13 +889,17 @@ class StatefulSetSpec(K8sModel):
 class StatefulSetCondition(K8sModel):
     """StatefulSetCondition describes the state of a statefulset at a certain point."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.StatefulSetCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="Last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="A human readable message indicating details about the transition."
@@ -846,6 +914,7 @@ class StatefulSetCondition(K8sModel):
 class StatefulSetStatus(K8sModel):
     """StatefulSetStatus represents the current state of a StatefulSet."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.StatefulSetStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["replicas"])
 
     available_replicas: int | None = Field(
@@ -923,6 +992,7 @@ class StatefulSet(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "apps", "kind": "StatefulSet", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.StatefulSet"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "StatefulSet"
 
@@ -956,6 +1026,7 @@ class StatefulSetList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "apps", "kind": "StatefulSetList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.apps.v1.StatefulSetList"
     API_VERSION: ClassVar[str] = "apps/v1"
     KIND: ClassVar[str] = "StatefulSetList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

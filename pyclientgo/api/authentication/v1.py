@@ -26,6 +26,8 @@ __all__ = [
 class BoundObjectReference(K8sModel):
     """BoundObjectReference is a reference to an object that a token is bound to."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.BoundObjectReference"
+
     api_version: str | None = Field(
         default=None, alias="apiVersion", description="API version of the referent."
     )
@@ -38,6 +40,8 @@ class BoundObjectReference(K8sModel):
 
 class UserInfo(K8sModel):
     """UserInfo holds the information about the user needed to implement the user.Info interface."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.UserInfo"
 
     extra: dict[str, list[str]] | None = Field(
         default=None, description="Any additional information provided by the authenticator."
@@ -59,6 +63,8 @@ class UserInfo(K8sModel):
 class SelfSubjectReviewStatus(K8sModel):
     """SelfSubjectReviewStatus is filled by the kube-apiserver and sent back to a user."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.SelfSubjectReviewStatus"
+
     user_info: UserInfo | None = Field(
         default=None, alias="userInfo", description="User attributes of the user making this request."
     )
@@ -74,6 +80,7 @@ class SelfSubjectReview(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.SelfSubjectReview"
     API_VERSION: ClassVar[str] = "authentication.k8s.io/v1"
     KIND: ClassVar[str] = "SelfSubjectReview"
 
@@ -98,6 +105,7 @@ class SelfSubjectReview(K8sObject):
 class TokenRequestSpec(K8sModel):
     """TokenRequestSpec contains client provided parameters of a token request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.TokenRequestSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["audiences"])
 
     audiences: list[str] | None = Field(
@@ -121,13 +129,17 @@ class TokenRequestSpec(K8sModel):
 class TokenRequestStatus(K8sModel):
     """TokenRequestStatus is the result of a token request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.TokenRequestStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["expirationTimestamp", "token"])
 
     expiration_timestamp: datetime.datetime | None = Field(
         default=None,
         alias="expirationTimestamp",
         description="ExpirationTimestamp is the time of expiration of the returned token.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     token: str | None = Field(default=None, description="Token is the opaque bearer token.")
 
@@ -142,6 +154,7 @@ class TokenRequest(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.TokenRequest"
     API_VERSION: ClassVar[str] = "authentication.k8s.io/v1"
     KIND: ClassVar[str] = "TokenRequest"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
@@ -171,6 +184,8 @@ class TokenRequest(K8sObject):
 class TokenReviewSpec(K8sModel):
     """TokenReviewSpec is a description of the token authentication request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.TokenReviewSpec"
+
     audiences: list[str] | None = Field(
         default=None,
         description="Audiences is a list of the identifiers that the resource server presented with the token identifies as. Audience-aware token authenticators will verify that the token was intended for at least one of the audiences in this list. If no audiences are provided, the audience will default to the audience of the Kubernetes apiserver.",
@@ -181,6 +196,8 @@ class TokenReviewSpec(K8sModel):
 
 class TokenReviewStatus(K8sModel):
     """TokenReviewStatus is the result of the token authentication request."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.TokenReviewStatus"
 
     audiences: list[str] | None = Field(
         default=None,
@@ -206,6 +223,7 @@ class TokenReview(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authentication.v1.TokenReview"
     API_VERSION: ClassVar[str] = "authentication.k8s.io/v1"
     KIND: ClassVar[str] = "TokenReview"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])

@@ -30,6 +30,8 @@ __all__ = [
 class FieldSelectorAttributes(K8sModel):
     """FieldSelectorAttributes indicates a field limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see https://www.oxeye.io/resources/golang-parameter-smuggling-attack for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.FieldSelectorAttributes"
+
     raw_selector: str | None = Field(
         default=None,
         alias="rawSelector",
@@ -44,6 +46,8 @@ class FieldSelectorAttributes(K8sModel):
 
 class LabelSelectorAttributes(K8sModel):
     """LabelSelectorAttributes indicates a label limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see https://www.oxeye.io/resources/golang-parameter-smuggling-attack for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.LabelSelectorAttributes"
 
     raw_selector: str | None = Field(
         default=None,
@@ -60,12 +64,16 @@ class LabelSelectorAttributes(K8sModel):
 class NonResourceAttributes(K8sModel):
     """NonResourceAttributes includes the authorization attributes available for non-resource requests to the Authorizer interface"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.NonResourceAttributes"
+
     path: str | None = Field(default=None, description="Path is the URL path of the request")
     verb: str | None = Field(default=None, description="Verb is the standard HTTP verb")
 
 
 class ResourceAttributes(K8sModel):
     """ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.ResourceAttributes"
 
     field_selector: FieldSelectorAttributes | None = Field(
         default=None,
@@ -106,6 +114,8 @@ class ResourceAttributes(K8sModel):
 class SubjectAccessReviewSpec(K8sModel):
     """SubjectAccessReviewSpec is a description of the access request.  Exactly one of ResourceAuthorizationAttributes and NonResourceAuthorizationAttributes must be set"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.SubjectAccessReviewSpec"
+
     extra: dict[str, list[str]] | None = Field(
         default=None,
         description="Extra corresponds to the user.Info.GetExtra() method from the authenticator.  Since that is input to the authorizer it needs a reflection here.",
@@ -135,6 +145,7 @@ class SubjectAccessReviewSpec(K8sModel):
 class SubjectAccessReviewStatus(K8sModel):
     """SubjectAccessReviewStatus"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.SubjectAccessReviewStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["allowed"])
 
     allowed: bool | None = Field(
@@ -164,6 +175,7 @@ class LocalSubjectAccessReview(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.LocalSubjectAccessReview"
     API_VERSION: ClassVar[str] = "authorization.k8s.io/v1"
     KIND: ClassVar[str] = "LocalSubjectAccessReview"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
@@ -194,6 +206,7 @@ class LocalSubjectAccessReview(K8sObject):
 class NonResourceRule(K8sModel):
     """NonResourceRule holds information that describes a rule for the non-resource"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.NonResourceRule"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["verbs"])
 
     non_resource_urls: list[str] | None = Field(
@@ -212,6 +225,7 @@ class NonResourceRule(K8sModel):
 class ResourceRule(K8sModel):
     """ResourceRule is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.ResourceRule"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["verbs"])
 
     api_groups: list[str] | None = Field(
@@ -241,6 +255,8 @@ class ResourceRule(K8sModel):
 class SelfSubjectAccessReviewSpec(K8sModel):
     """SelfSubjectAccessReviewSpec is a description of the access request.  Exactly one of ResourceAuthorizationAttributes and NonResourceAuthorizationAttributes must be set"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec"
+
     non_resource_attributes: NonResourceAttributes | None = Field(
         default=None,
         alias="nonResourceAttributes",
@@ -263,6 +279,7 @@ class SelfSubjectAccessReview(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.SelfSubjectAccessReview"
     API_VERSION: ClassVar[str] = "authorization.k8s.io/v1"
     KIND: ClassVar[str] = "SelfSubjectAccessReview"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
@@ -293,12 +310,15 @@ class SelfSubjectAccessReview(K8sObject):
 class SelfSubjectRulesReviewSpec(K8sModel):
     """SelfSubjectRulesReviewSpec defines the specification for SelfSubjectRulesReview."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.SelfSubjectRulesReviewSpec"
+
     namespace: str | None = Field(default=None, description="Namespace to evaluate rules for. Required.")
 
 
 class SubjectRulesReviewStatus(K8sModel):
     """SubjectRulesReviewStatus contains the result of a rules check. This check can be incomplete depending on the set of authorizers the server is configured with and any errors experienced during evaluation. Because authorization rules are additive, if a rule appears in a list it's safe to assume the subject has that permission, even if that list is incomplete."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.SubjectRulesReviewStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["incomplete", "nonResourceRules", "resourceRules"])
 
     evaluation_error: str | None = Field(
@@ -334,6 +354,7 @@ class SelfSubjectRulesReview(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.SelfSubjectRulesReview"
     API_VERSION: ClassVar[str] = "authorization.k8s.io/v1"
     KIND: ClassVar[str] = "SelfSubjectRulesReview"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
@@ -370,6 +391,7 @@ class SubjectAccessReview(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.authorization.v1.SubjectAccessReview"
     API_VERSION: ClassVar[str] = "authorization.k8s.io/v1"
     KIND: ClassVar[str] = "SubjectAccessReview"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])

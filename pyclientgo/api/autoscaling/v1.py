@@ -25,6 +25,7 @@ class CrossVersionObjectReference(K8sModel):
     """CrossVersionObjectReference contains enough information to let you identify the referred resource."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v1.CrossVersionObjectReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind", "name"])
 
     api_version: str | None = Field(
@@ -43,6 +44,7 @@ class CrossVersionObjectReference(K8sModel):
 class HorizontalPodAutoscalerSpec(K8sModel):
     """specification of a horizontal pod autoscaler."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["maxReplicas", "scaleTargetRef"])
 
     max_replicas: int | None = Field(
@@ -73,6 +75,7 @@ class HorizontalPodAutoscalerSpec(K8sModel):
 class HorizontalPodAutoscalerStatus(K8sModel):
     """current status of a horizontal pod autoscaler"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["currentReplicas", "desiredReplicas"])
 
     current_cpu_utilization_percentage: int | None = Field(
@@ -97,7 +100,10 @@ class HorizontalPodAutoscalerStatus(K8sModel):
         default=None,
         alias="lastScaleTime",
         description="lastScaleTime is the last time the HorizontalPodAutoscaler scaled the number of pods; used by the autoscaler to control how often the number of pods is changed.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     observed_generation: int | None = Field(
         default=None,
@@ -117,6 +123,7 @@ class HorizontalPodAutoscaler(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler"
     API_VERSION: ClassVar[str] = "autoscaling/v1"
     KIND: ClassVar[str] = "HorizontalPodAutoscaler"
 
@@ -152,6 +159,7 @@ class HorizontalPodAutoscalerList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerList"
     API_VERSION: ClassVar[str] = "autoscaling/v1"
     KIND: ClassVar[str] = "HorizontalPodAutoscalerList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -174,6 +182,8 @@ class HorizontalPodAutoscalerList(K8sObject):
 class ScaleSpec(K8sModel):
     """ScaleSpec describes the attributes of a scale subresource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v1.ScaleSpec"
+
     replicas: int | None = Field(
         default=None,
         description="replicas is the desired number of instances for the scaled object.",
@@ -184,6 +194,7 @@ class ScaleSpec(K8sModel):
 class ScaleStatus(K8sModel):
     """ScaleStatus represents the current status of a scale subresource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v1.ScaleStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["replicas"])
 
     replicas: int | None = Field(
@@ -205,6 +216,7 @@ class Scale(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "autoscaling", "kind": "Scale", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v1.Scale"
     API_VERSION: ClassVar[str] = "autoscaling/v1"
     KIND: ClassVar[str] = "Scale"
 

@@ -40,6 +40,7 @@ __all__ = [
 class MetricTarget(K8sModel):
     """MetricTarget defines the target value, average value, or average utilization of a specific metric"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.MetricTarget"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     average_utilization: int | None = Field(
@@ -52,7 +53,10 @@ class MetricTarget(K8sModel):
         default=None,
         alias="averageValue",
         description="averageValue is the target value of the average of the metric across all relevant pods (as a quantity)",
-        json_schema_extra={"format": "quantity"},
+        json_schema_extra={
+            "format": "quantity",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        },
     )
     type: str | None = Field(
         default=None,
@@ -61,13 +65,17 @@ class MetricTarget(K8sModel):
     value: str | None = Field(
         default=None,
         description="value is the target value of the metric (as a quantity).",
-        json_schema_extra={"format": "quantity"},
+        json_schema_extra={
+            "format": "quantity",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        },
     )
 
 
 class ContainerResourceMetricSource(K8sModel):
     """ContainerResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.ContainerResourceMetricSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["container", "name", "target"])
 
     container: str | None = Field(
@@ -82,6 +90,8 @@ class ContainerResourceMetricSource(K8sModel):
 class MetricValueStatus(K8sModel):
     """MetricValueStatus holds the current value for a metric"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.MetricValueStatus"
+
     average_utilization: int | None = Field(
         default=None,
         alias="averageUtilization",
@@ -92,18 +102,25 @@ class MetricValueStatus(K8sModel):
         default=None,
         alias="averageValue",
         description="averageValue is the current value of the average of the metric across all relevant pods (as a quantity)",
-        json_schema_extra={"format": "quantity"},
+        json_schema_extra={
+            "format": "quantity",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        },
     )
     value: str | None = Field(
         default=None,
         description="value is the current value of the metric (as a quantity).",
-        json_schema_extra={"format": "quantity"},
+        json_schema_extra={
+            "format": "quantity",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        },
     )
 
 
 class ContainerResourceMetricStatus(K8sModel):
     """ContainerResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing a single container in each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.ContainerResourceMetricStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["container", "current", "name"])
 
     container: str | None = Field(
@@ -118,6 +135,7 @@ class ContainerResourceMetricStatus(K8sModel):
 class CrossVersionObjectReference(K8sModel):
     """CrossVersionObjectReference contains enough information to let you identify the referred resource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.CrossVersionObjectReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind", "name"])
 
     api_version: str | None = Field(
@@ -136,6 +154,7 @@ class CrossVersionObjectReference(K8sModel):
 class MetricIdentifier(K8sModel):
     """MetricIdentifier defines the name and optionally selector for a metric"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.MetricIdentifier"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(default=None, description="name is the name of the given metric")
@@ -148,6 +167,7 @@ class MetricIdentifier(K8sModel):
 class ExternalMetricSource(K8sModel):
     """ExternalMetricSource indicates how to scale on a metric not associated with any Kubernetes object (for example length of queue in cloud messaging service, or QPS from loadbalancer running outside of cluster)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.ExternalMetricSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["metric", "target"])
 
     metric: MetricIdentifier | None = Field(
@@ -161,6 +181,7 @@ class ExternalMetricSource(K8sModel):
 class ExternalMetricStatus(K8sModel):
     """ExternalMetricStatus indicates the current value of a global metric not associated with any Kubernetes object."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.ExternalMetricStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["current", "metric"])
 
     current: MetricValueStatus | None = Field(
@@ -174,6 +195,7 @@ class ExternalMetricStatus(K8sModel):
 class HPAScalingPolicy(K8sModel):
     """HPAScalingPolicy is a single policy which must hold true for a specified past interval."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.HPAScalingPolicy"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["periodSeconds", "type", "value"])
 
     period_seconds: int | None = Field(
@@ -192,6 +214,8 @@ class HPAScalingPolicy(K8sModel):
 
 class HPAScalingRules(K8sModel):
     """HPAScalingRules configures the scaling behavior for one direction. These Rules are applied after calculating DesiredReplicas from metrics for the HPA. They can limit the scaling velocity by specifying scaling policies. They can prevent flapping by specifying the stabilization window, so that the number of replicas is not set instantly, instead, the safest value from the stabilization window is chosen."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.HPAScalingRules"
 
     policies: list[HPAScalingPolicy] | None = Field(
         default=None,
@@ -214,6 +238,8 @@ class HPAScalingRules(K8sModel):
 class HorizontalPodAutoscalerBehavior(K8sModel):
     """HorizontalPodAutoscalerBehavior configures the scaling behavior of the target in both Up and Down directions (scaleUp and scaleDown fields respectively)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerBehavior"
+
     scale_down: HPAScalingRules | None = Field(
         default=None,
         alias="scaleDown",
@@ -229,6 +255,7 @@ class HorizontalPodAutoscalerBehavior(K8sModel):
 class ObjectMetricSource(K8sModel):
     """ObjectMetricSource indicates how to scale on a metric describing a kubernetes object (for example, hits-per-second on an Ingress object)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.ObjectMetricSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["describedObject", "metric", "target"])
 
     described_object: CrossVersionObjectReference | None = Field(
@@ -247,6 +274,7 @@ class ObjectMetricSource(K8sModel):
 class PodsMetricSource(K8sModel):
     """PodsMetricSource indicates how to scale on a metric describing each pod in the current scale target (for example, transactions-processed-per-second). The values will be averaged together before being compared to the target value."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.PodsMetricSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["metric", "target"])
 
     metric: MetricIdentifier | None = Field(
@@ -260,6 +288,7 @@ class PodsMetricSource(K8sModel):
 class ResourceMetricSource(K8sModel):
     """ResourceMetricSource indicates how to scale on a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  The values will be averaged together before being compared to the target.  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source.  Only one "target" type should be set."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.ResourceMetricSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "target"])
 
     name: str | None = Field(default=None, description="name is the name of the resource in question.")
@@ -271,6 +300,7 @@ class ResourceMetricSource(K8sModel):
 class MetricSpec(K8sModel):
     """MetricSpec specifies how to scale based on a single metric (only `type` and one other matching field should be set at once)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.MetricSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     container_resource: ContainerResourceMetricSource | None = Field(
@@ -303,6 +333,7 @@ class MetricSpec(K8sModel):
 class HorizontalPodAutoscalerSpec(K8sModel):
     """HorizontalPodAutoscalerSpec describes the desired functionality of the HorizontalPodAutoscaler."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["maxReplicas", "scaleTargetRef"])
 
     behavior: HorizontalPodAutoscalerBehavior | None = Field(
@@ -336,13 +367,17 @@ class HorizontalPodAutoscalerSpec(K8sModel):
 class HorizontalPodAutoscalerCondition(K8sModel):
     """HorizontalPodAutoscalerCondition describes the state of a HorizontalPodAutoscaler at a certain point."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="lastTransitionTime is the last time the condition transitioned from one status to another",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None,
@@ -360,6 +395,7 @@ class HorizontalPodAutoscalerCondition(K8sModel):
 class ObjectMetricStatus(K8sModel):
     """ObjectMetricStatus indicates the current value of a metric describing a kubernetes object (for example, hits-per-second on an Ingress object)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.ObjectMetricStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["current", "describedObject", "metric"])
 
     current: MetricValueStatus | None = Field(
@@ -378,6 +414,7 @@ class ObjectMetricStatus(K8sModel):
 class PodsMetricStatus(K8sModel):
     """PodsMetricStatus indicates the current value of a metric describing each pod in the current scale target (for example, transactions-processed-per-second)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.PodsMetricStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["current", "metric"])
 
     current: MetricValueStatus | None = Field(
@@ -391,6 +428,7 @@ class PodsMetricStatus(K8sModel):
 class ResourceMetricStatus(K8sModel):
     """ResourceMetricStatus indicates the current value of a resource metric known to Kubernetes, as specified in requests and limits, describing each pod in the current scale target (e.g. CPU or memory).  Such metrics are built in to Kubernetes, and have special scaling options on top of those available to normal per-pod metrics using the "pods" source."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.ResourceMetricStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["current", "name"])
 
     current: MetricValueStatus | None = Field(
@@ -402,6 +440,7 @@ class ResourceMetricStatus(K8sModel):
 class MetricStatus(K8sModel):
     """MetricStatus describes the last-read state of a single metric."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.MetricStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     container_resource: ContainerResourceMetricStatus | None = Field(
@@ -434,6 +473,7 @@ class MetricStatus(K8sModel):
 class HorizontalPodAutoscalerStatus(K8sModel):
     """HorizontalPodAutoscalerStatus describes the current status of a horizontal pod autoscaler."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["desiredReplicas"])
 
     conditions: list[HorizontalPodAutoscalerCondition] | None = Field(
@@ -468,7 +508,10 @@ class HorizontalPodAutoscalerStatus(K8sModel):
         default=None,
         alias="lastScaleTime",
         description="lastScaleTime is the last time the HorizontalPodAutoscaler scaled the number of pods, used by the autoscaler to control how often the number of pods is changed.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     observed_generation: int | None = Field(
         default=None,
@@ -488,6 +531,7 @@ class HorizontalPodAutoscaler(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"
     API_VERSION: ClassVar[str] = "autoscaling/v2"
     KIND: ClassVar[str] = "HorizontalPodAutoscaler"
 
@@ -523,6 +567,7 @@ class HorizontalPodAutoscalerList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerList"
     API_VERSION: ClassVar[str] = "autoscaling/v2"
     KIND: ClassVar[str] = "HorizontalPodAutoscalerList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

@@ -34,6 +34,7 @@ __all__ = [
 class PodFailurePolicyOnExitCodesRequirement(K8sModel):
     """PodFailurePolicyOnExitCodesRequirement describes the requirement for handling a failed pod based on its container exit codes. In particular, it lookups the .state.terminated.exitCode for each app container and init container status, represented by the .status.containerStatuses and .status.initContainerStatuses fields in the Pod status, respectively. Containers completed with success (exit code 0) are excluded from the requirement check."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["operator", "values"])
 
     container_name: str | None = Field(
@@ -55,6 +56,7 @@ class PodFailurePolicyOnExitCodesRequirement(K8sModel):
 class PodFailurePolicyOnPodConditionsPattern(K8sModel):
     """PodFailurePolicyOnPodConditionsPattern describes a pattern for matching an actual pod condition type."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.PodFailurePolicyOnPodConditionsPattern"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     status: str | None = Field(
@@ -70,6 +72,7 @@ class PodFailurePolicyOnPodConditionsPattern(K8sModel):
 class PodFailurePolicyRule(K8sModel):
     """PodFailurePolicyRule describes how a pod failure is handled when the requirements are met. One of onExitCodes and onPodConditions, but not both, can be used in each rule."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.PodFailurePolicyRule"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["action"])
 
     action: str | None = Field(
@@ -92,6 +95,7 @@ class PodFailurePolicyRule(K8sModel):
 class PodFailurePolicy(K8sModel):
     """PodFailurePolicy describes how failed pods influence the backoffLimit."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.PodFailurePolicy"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["rules"])
 
     rules: list[PodFailurePolicyRule] | None = Field(
@@ -103,6 +107,8 @@ class PodFailurePolicy(K8sModel):
 
 class SuccessPolicyRule(K8sModel):
     """SuccessPolicyRule describes rule for declaring a Job as succeeded. Each rule must have at least one of the "succeededIndexes" or "succeededCount" specified."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.SuccessPolicyRule"
 
     succeeded_count: int | None = Field(
         default=None,
@@ -120,6 +126,7 @@ class SuccessPolicyRule(K8sModel):
 class SuccessPolicy(K8sModel):
     """SuccessPolicy describes when a Job can be declared as succeeded based on the success of some indexes."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.SuccessPolicy"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["rules"])
 
     rules: list[SuccessPolicyRule] | None = Field(
@@ -132,6 +139,7 @@ class SuccessPolicy(K8sModel):
 class JobSpec(K8sModel):
     """JobSpec describes how the job execution will look like."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.JobSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["template"])
 
     active_deadline_seconds: int | None = Field(
@@ -221,6 +229,8 @@ class JobSpec(K8sModel):
 class JobTemplateSpec(K8sModel):
     """JobTemplateSpec describes the data a Job should have when created from a template"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.JobTemplateSpec"
+
     metadata: meta_v1.ObjectMeta | None = Field(
         default=None,
         description="Standard object's metadata of the jobs created from this template. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
@@ -234,6 +244,7 @@ class JobTemplateSpec(K8sModel):
 class CronJobSpec(K8sModel):
     """CronJobSpec describes how the job execution will look like and when it will actually run."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.CronJobSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["jobTemplate", "schedule"])
 
     concurrency_policy: str | None = Field(
@@ -281,6 +292,8 @@ class CronJobSpec(K8sModel):
 class CronJobStatus(K8sModel):
     """CronJobStatus represents the current state of a cron job."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.CronJobStatus"
+
     active: list[core_v1.ObjectReference] | None = Field(
         default=None,
         description="A list of pointers to currently running jobs.",
@@ -290,13 +303,19 @@ class CronJobStatus(K8sModel):
         default=None,
         alias="lastScheduleTime",
         description="Information when was the last time the job was successfully scheduled.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     last_successful_time: datetime.datetime | None = Field(
         default=None,
         alias="lastSuccessfulTime",
         description="Information when was the last time the job successfully completed.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
 
 
@@ -308,6 +327,7 @@ class CronJob(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "batch", "kind": "CronJob", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.CronJob"
     API_VERSION: ClassVar[str] = "batch/v1"
     KIND: ClassVar[str] = "CronJob"
 
@@ -342,6 +362,7 @@ class CronJobList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "batch", "kind": "CronJobList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.CronJobList"
     API_VERSION: ClassVar[str] = "batch/v1"
     KIND: ClassVar[str] = "CronJobList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -365,19 +386,26 @@ class CronJobList(K8sObject):
 class JobCondition(K8sModel):
     """JobCondition describes current state of a job."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.JobCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_probe_time: datetime.datetime | None = Field(
         default=None,
         alias="lastProbeTime",
         description="Last time the condition was checked.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="Last time the condition transit from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="Human readable message indicating details about last transition."
@@ -394,6 +422,8 @@ class JobCondition(K8sModel):
 class UncountedTerminatedPods(K8sModel):
     """UncountedTerminatedPods holds UIDs of Pods that have terminated but haven't been accounted in Job status counters."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.UncountedTerminatedPods"
+
     failed: list[str] | None = Field(
         default=None,
         description="failed holds UIDs of failed Pods.",
@@ -409,6 +439,8 @@ class UncountedTerminatedPods(K8sModel):
 class JobStatus(K8sModel):
     """JobStatus represents the current state of a Job."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.JobStatus"
+
     active: int | None = Field(
         default=None,
         description="The number of pending and running pods which are not terminating (without a deletionTimestamp). The value is zero for finished jobs.",
@@ -423,7 +455,10 @@ class JobStatus(K8sModel):
         default=None,
         alias="completionTime",
         description="Represents time when the job was completed. It is not guaranteed to be set in happens-before order across separate operations. It is represented in RFC3339 form and is in UTC. The completion time is set when the job finishes successfully, and only then. The value cannot be updated or removed. The value indicates the same or later point in time as the startTime field.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     conditions: list[JobCondition] | None = Field(
         default=None,
@@ -453,7 +488,10 @@ class JobStatus(K8sModel):
         default=None,
         alias="startTime",
         description="Represents time when the job controller started processing a job. When a Job is created in the suspended state, this field is not set until the first time it is resumed. This field is reset every time a Job is resumed from suspension. It is represented in RFC3339 form and is in UTC.\n\nOnce set, the field can only be removed when the job is suspended. The field cannot be modified while the job is unsuspended or finished.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     succeeded: int | None = Field(
         default=None,
@@ -480,6 +518,7 @@ class Job(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "batch", "kind": "Job", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.Job"
     API_VERSION: ClassVar[str] = "batch/v1"
     KIND: ClassVar[str] = "Job"
 
@@ -514,6 +553,7 @@ class JobList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "batch", "kind": "JobList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.batch.v1.JobList"
     API_VERSION: ClassVar[str] = "batch/v1"
     KIND: ClassVar[str] = "JobList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

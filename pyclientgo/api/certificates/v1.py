@@ -21,6 +21,7 @@ __all__ = [
 class CertificateSigningRequestSpec(K8sModel):
     """CertificateSigningRequestSpec contains the certificate request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.certificates.v1.CertificateSigningRequestSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["request", "signerName"])
 
     expiration_seconds: int | None = Field(
@@ -66,19 +67,26 @@ class CertificateSigningRequestSpec(K8sModel):
 class CertificateSigningRequestCondition(K8sModel):
     """CertificateSigningRequestCondition describes a condition of a CertificateSigningRequest object"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.certificates.v1.CertificateSigningRequestCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="lastTransitionTime is the time the condition last transitioned from one status to another. If unset, when a new condition type is added or an existing condition's status is changed, the server defaults this to the current time.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     last_update_time: datetime.datetime | None = Field(
         default=None,
         alias="lastUpdateTime",
         description="lastUpdateTime is the time of the last update to this condition",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None,
@@ -99,6 +107,8 @@ class CertificateSigningRequestCondition(K8sModel):
 
 class CertificateSigningRequestStatus(K8sModel):
     """CertificateSigningRequestStatus contains conditions used to indicate approved/denied/failed status of the request, and the issued certificate."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.certificates.v1.CertificateSigningRequestStatus"
 
     certificate: str | None = Field(
         default=None,
@@ -128,6 +138,7 @@ class CertificateSigningRequest(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.certificates.v1.CertificateSigningRequest"
     API_VERSION: ClassVar[str] = "certificates.k8s.io/v1"
     KIND: ClassVar[str] = "CertificateSigningRequest"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
@@ -162,6 +173,7 @@ class CertificateSigningRequestList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.certificates.v1.CertificateSigningRequestList"
     API_VERSION: ClassVar[str] = "certificates.k8s.io/v1"
     KIND: ClassVar[str] = "CertificateSigningRequestList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

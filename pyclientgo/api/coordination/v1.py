@@ -15,11 +15,16 @@ __all__ = ["Lease", "LeaseList", "LeaseSpec"]
 class LeaseSpec(K8sModel):
     """LeaseSpec is a specification of a Lease."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.coordination.v1.LeaseSpec"
+
     acquire_time: datetime.datetime | None = Field(
         default=None,
         alias="acquireTime",
         description="acquireTime is a time when the current lease was acquired.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
+        },
     )
     holder_identity: str | None = Field(
         default=None,
@@ -47,7 +52,10 @@ class LeaseSpec(K8sModel):
         default=None,
         alias="renewTime",
         description="renewTime is a time when the current holder of a lease has last updated the lease.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
+        },
     )
     strategy: str | None = Field(
         default=None,
@@ -65,6 +73,7 @@ class Lease(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.coordination.v1.Lease"
     API_VERSION: ClassVar[str] = "coordination.k8s.io/v1"
     KIND: ClassVar[str] = "Lease"
 
@@ -97,6 +106,7 @@ class LeaseList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.coordination.v1.LeaseList"
     API_VERSION: ClassVar[str] = "coordination.k8s.io/v1"
     KIND: ClassVar[str] = "LeaseList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

@@ -229,6 +229,7 @@ class AWSElasticBlockStoreVolumeSource(K8sModel):
 
     An AWS EBS disk must exist before mounting to a container. The disk must also be in the same AWS zone as the kubelet. An AWS EBS disk can only be mounted as read/write once. AWS EBS volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.AWSElasticBlockStoreVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["volumeID"])
 
     fs_type: str | None = Field(
@@ -256,6 +257,7 @@ class AWSElasticBlockStoreVolumeSource(K8sModel):
 class NodeSelectorRequirement(K8sModel):
     """A node selector requirement is a selector that contains values, a key, and an operator that relates the key and values."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeSelectorRequirement"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["key", "operator"])
 
     key: str | None = Field(default=None, description="The label key that the selector applies to.")
@@ -274,6 +276,7 @@ class NodeSelectorTerm(K8sModel):
     """A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeSelectorTerm"
 
     match_expressions: list[NodeSelectorRequirement] | None = Field(
         default=None,
@@ -293,6 +296,7 @@ class NodeSelector(K8sModel):
     """A node selector represents the union of the results of one or more label queries over a set of nodes; that is, it represents the OR of the selectors represented by the node selector terms."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeSelector"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["nodeSelectorTerms"])
 
     node_selector_terms: list[NodeSelectorTerm] | None = Field(
@@ -306,6 +310,7 @@ class NodeSelector(K8sModel):
 class PreferredSchedulingTerm(K8sModel):
     """An empty preferred scheduling term matches all objects with implicit weight 0 (i.e. it's a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PreferredSchedulingTerm"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["preference", "weight"])
 
     preference: NodeSelectorTerm | None = Field(
@@ -320,6 +325,8 @@ class PreferredSchedulingTerm(K8sModel):
 
 class NodeAffinity(K8sModel):
     """Node affinity is a group of node affinity scheduling rules."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeAffinity"
 
     preferred_during_scheduling_ignored_during_execution: list[PreferredSchedulingTerm] | None = Field(
         default=None,
@@ -337,6 +344,7 @@ class NodeAffinity(K8sModel):
 class PodAffinityTerm(K8sModel):
     """Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key <topologyKey> matches that of any node on which a pod of the set of pods is running"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodAffinityTerm"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["topologyKey"])
 
     label_selector: meta_v1.LabelSelector | None = Field(
@@ -376,6 +384,7 @@ class PodAffinityTerm(K8sModel):
 class WeightedPodAffinityTerm(K8sModel):
     """The weights of all of the matched WeightedPodAffinityTerm fields are added per-node to find the most preferred node(s)"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.WeightedPodAffinityTerm"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["podAffinityTerm", "weight"])
 
     pod_affinity_term: PodAffinityTerm | None = Field(
@@ -392,6 +401,8 @@ class WeightedPodAffinityTerm(K8sModel):
 
 class PodAffinity(K8sModel):
     """Pod affinity is a group of inter pod affinity scheduling rules."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodAffinity"
 
     preferred_during_scheduling_ignored_during_execution: list[WeightedPodAffinityTerm] | None = Field(
         default=None,
@@ -410,6 +421,8 @@ class PodAffinity(K8sModel):
 class PodAntiAffinity(K8sModel):
     """Pod anti affinity is a group of inter pod anti affinity scheduling rules."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodAntiAffinity"
+
     preferred_during_scheduling_ignored_during_execution: list[WeightedPodAffinityTerm] | None = Field(
         default=None,
         alias="preferredDuringSchedulingIgnoredDuringExecution",
@@ -426,6 +439,8 @@ class PodAntiAffinity(K8sModel):
 
 class Affinity(K8sModel):
     """Affinity is a group of affinity scheduling rules."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Affinity"
 
     node_affinity: NodeAffinity | None = Field(
         default=None,
@@ -457,6 +472,7 @@ class AppArmorProfile(K8sModel):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.AppArmorProfile"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     localhost_profile: str | None = Field(
@@ -473,6 +489,7 @@ class AppArmorProfile(K8sModel):
 class AttachedVolume(K8sModel):
     """AttachedVolume describes a volume attached to a node"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.AttachedVolume"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["devicePath", "name"])
 
     device_path: str | None = Field(
@@ -486,6 +503,7 @@ class AttachedVolume(K8sModel):
 class AzureDiskVolumeSource(K8sModel):
     """AzureDisk represents an Azure Data Disk mount on the host and bind mount to the pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.AzureDiskVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["diskName", "diskURI"])
 
     caching_mode: str | None = Field(
@@ -523,6 +541,7 @@ class AzureDiskVolumeSource(K8sModel):
 class AzureFilePersistentVolumeSource(K8sModel):
     """AzureFile represents an Azure File Service mount on the host and bind mount to the pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.AzureFilePersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["secretName", "shareName"])
 
     read_only: bool | None = Field(
@@ -548,6 +567,7 @@ class AzureFilePersistentVolumeSource(K8sModel):
 class AzureFileVolumeSource(K8sModel):
     """AzureFile represents an Azure File Service mount on the host and bind mount to the pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.AzureFileVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["secretName", "shareName"])
 
     read_only: bool | None = Field(
@@ -569,6 +589,7 @@ class ObjectReference(K8sModel):
     """ObjectReference contains enough information to let you inspect or modify the referred object."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ObjectReference"
 
     api_version: str | None = Field(
         default=None, alias="apiVersion", description="API version of the referent."
@@ -609,6 +630,7 @@ class Binding(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "Binding", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Binding"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Binding"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["target"])
@@ -635,6 +657,7 @@ class SecretReference(K8sModel):
     """SecretReference represents a Secret Reference. It has enough information to retrieve secret in any namespace"""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SecretReference"
 
     name: str | None = Field(
         default=None, description="name is unique within a namespace to reference a secret resource."
@@ -647,6 +670,7 @@ class SecretReference(K8sModel):
 class CSIPersistentVolumeSource(K8sModel):
     """Represents storage that is managed by an external CSI volume driver"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.CSIPersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["driver", "volumeHandle"])
 
     controller_expand_secret_ref: SecretReference | None = Field(
@@ -701,6 +725,7 @@ class LocalObjectReference(K8sModel):
     """LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LocalObjectReference"
 
     name: str | None = Field(
         default=None,
@@ -711,6 +736,7 @@ class LocalObjectReference(K8sModel):
 class CSIVolumeSource(K8sModel):
     """Represents a source location of a volume to mount, managed by an external CSI driver"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.CSIVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["driver"])
 
     driver: str | None = Field(
@@ -742,6 +768,8 @@ class CSIVolumeSource(K8sModel):
 class Capabilities(K8sModel):
     """Adds and removes POSIX capabilities from running containers."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Capabilities"
+
     add: list[str] | None = Field(
         default=None, description="Added capabilities", json_schema_extra={"x-kubernetes-list-type": "atomic"}
     )
@@ -755,6 +783,7 @@ class Capabilities(K8sModel):
 class CephFSPersistentVolumeSource(K8sModel):
     """Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.CephFSPersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["monitors"])
 
     monitors: list[str] | None = Field(
@@ -790,6 +819,7 @@ class CephFSPersistentVolumeSource(K8sModel):
 class CephFSVolumeSource(K8sModel):
     """Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.CephFSVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["monitors"])
 
     monitors: list[str] | None = Field(
@@ -825,6 +855,7 @@ class CephFSVolumeSource(K8sModel):
 class CinderPersistentVolumeSource(K8sModel):
     """Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.CinderPersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["volumeID"])
 
     fs_type: str | None = Field(
@@ -852,6 +883,7 @@ class CinderPersistentVolumeSource(K8sModel):
 class CinderVolumeSource(K8sModel):
     """Represents a cinder volume resource in Openstack. A Cinder volume must exist before mounting to a container. The volume must also be in the same region as the kubelet. Cinder volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.CinderVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["volumeID"])
 
     fs_type: str | None = Field(
@@ -879,6 +911,8 @@ class CinderVolumeSource(K8sModel):
 class ClientIPConfig(K8sModel):
     """ClientIPConfig represents the configurations of Client IP based session affinity."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ClientIPConfig"
+
     timeout_seconds: int | None = Field(
         default=None,
         alias="timeoutSeconds",
@@ -890,6 +924,7 @@ class ClientIPConfig(K8sModel):
 class ClusterTrustBundleProjection(K8sModel):
     """ClusterTrustBundleProjection describes how to select a set of ClusterTrustBundle objects and project their contents into the pod filesystem."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ClusterTrustBundleProjection"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["path"])
 
     label_selector: meta_v1.LabelSelector | None = Field(
@@ -918,6 +953,7 @@ class ClusterTrustBundleProjection(K8sModel):
 class ComponentCondition(K8sModel):
     """Information about the condition of a component."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ComponentCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     error: str | None = Field(
@@ -945,6 +981,7 @@ class ComponentStatus(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ComponentStatus", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ComponentStatus"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ComponentStatus"
 
@@ -981,6 +1018,7 @@ class ComponentStatusList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ComponentStatusList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ComponentStatusList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ComponentStatusList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -1009,6 +1047,7 @@ class ConfigMap(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ConfigMap", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ConfigMap"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ConfigMap"
 
@@ -1045,6 +1084,8 @@ class ConfigMapEnvSource(K8sModel):
 
     The contents of the target ConfigMap's Data field will represent the key-value pairs as environment variables."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ConfigMapEnvSource"
+
     name: str | None = Field(
         default=None,
         description="Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
@@ -1056,6 +1097,7 @@ class ConfigMapKeySelector(K8sModel):
     """Selects a key from a ConfigMap."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ConfigMapKeySelector"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["key"])
 
     key: str | None = Field(default=None, description="The key to select.")
@@ -1076,6 +1118,7 @@ class ConfigMapList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ConfigMapList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ConfigMapList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ConfigMapList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -1099,6 +1142,7 @@ class ConfigMapList(K8sObject):
 class ConfigMapNodeConfigSource(K8sModel):
     """ConfigMapNodeConfigSource contains the information to reference a ConfigMap as a config source for the Node. This API is deprecated since 1.22: https://git.k8s.io/enhancements/keps/sig-node/281-dynamic-kubelet-configuration"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ConfigMapNodeConfigSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kubeletConfigKey", "name", "namespace"])
 
     kubelet_config_key: str | None = Field(
@@ -1128,6 +1172,7 @@ class ConfigMapNodeConfigSource(K8sModel):
 class KeyToPath(K8sModel):
     """Maps a string key to a path within a volume."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.KeyToPath"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["key", "path"])
 
     key: str | None = Field(default=None, description="key is the key to project.")
@@ -1147,6 +1192,8 @@ class ConfigMapProjection(K8sModel):
 
     The contents of the target ConfigMap's Data field will be presented in a projected volume as files using the keys in the Data field as the file names, unless the items element is populated with specific mappings of keys to paths. Note that this is identical to a configmap volume source without the default mode."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ConfigMapProjection"
+
     items: list[KeyToPath] | None = Field(
         default=None,
         description="items if unspecified, each key-value pair in the Data field of the referenced ConfigMap will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the ConfigMap, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.",
@@ -1165,6 +1212,8 @@ class ConfigMapVolumeSource(K8sModel):
     """Adapts a ConfigMap into a volume.
 
     The contents of the target ConfigMap's Data field will be presented in a volume as files using the keys in the Data field as the file names, unless the items element is populated with specific mappings of keys to paths. ConfigMap volumes support ownership management and SELinux relabeling."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ConfigMapVolumeSource"
 
     default_mode: int | None = Field(
         default=None,
@@ -1189,6 +1238,7 @@ class ConfigMapVolumeSource(K8sModel):
 class ContainerPort(K8sModel):
     """ContainerPort represents a network port in a single container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerPort"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["containerPort"])
 
     container_port: int | None = Field(
@@ -1220,6 +1270,7 @@ class ContainerPort(K8sModel):
 class ContainerResizePolicy(K8sModel):
     """ContainerResizePolicy represents resource resize policy for the container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerResizePolicy"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["resourceName", "restartPolicy"])
 
     resource_name: str | None = Field(
@@ -1239,6 +1290,8 @@ class SecretEnvSource(K8sModel):
 
     The contents of the target Secret's Data field will represent the key-value pairs as environment variables."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SecretEnvSource"
+
     name: str | None = Field(
         default=None,
         description="Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names",
@@ -1248,6 +1301,8 @@ class SecretEnvSource(K8sModel):
 
 class EnvFromSource(K8sModel):
     """EnvFromSource represents the source of a set of ConfigMaps"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EnvFromSource"
 
     config_map_ref: ConfigMapEnvSource | None = Field(
         default=None, alias="configMapRef", description="The ConfigMap to select from"
@@ -1265,6 +1320,7 @@ class ObjectFieldSelector(K8sModel):
     """ObjectFieldSelector selects an APIVersioned field of an object."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ObjectFieldSelector"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["fieldPath"])
 
     api_version: str | None = Field(
@@ -1283,6 +1339,7 @@ class ResourceFieldSelector(K8sModel):
     """ResourceFieldSelector represents container resources (cpu, memory) and their output format"""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceFieldSelector"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["resource"])
 
     container_name: str | None = Field(
@@ -1293,7 +1350,10 @@ class ResourceFieldSelector(K8sModel):
     divisor: str | None = Field(
         default=None,
         description='Specifies the output format of the exposed resources, defaults to "1"',
-        json_schema_extra={"format": "quantity"},
+        json_schema_extra={
+            "format": "quantity",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        },
     )
     resource: str | None = Field(default=None, description="Required: resource to select")
 
@@ -1302,6 +1362,7 @@ class SecretKeySelector(K8sModel):
     """SecretKeySelector selects a key of a Secret."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SecretKeySelector"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["key"])
 
     key: str | None = Field(
@@ -1318,6 +1379,8 @@ class SecretKeySelector(K8sModel):
 
 class EnvVarSource(K8sModel):
     """EnvVarSource represents a source for the value of an EnvVar."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EnvVarSource"
 
     config_map_key_ref: ConfigMapKeySelector | None = Field(
         default=None, alias="configMapKeyRef", description="Selects a key of a ConfigMap."
@@ -1340,6 +1403,7 @@ class EnvVarSource(K8sModel):
 class EnvVar(K8sModel):
     """EnvVar represents an environment variable present in a Container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EnvVar"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -1359,6 +1423,8 @@ class EnvVar(K8sModel):
 class ExecAction(K8sModel):
     """ExecAction describes a "run in container" action."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ExecAction"
+
     command: list[str] | None = Field(
         default=None,
         description="Command is the command line to execute inside the container, the working directory for the command  is root ('/') in the container's filesystem. The command is simply exec'd, it is not run inside a shell, so traditional shell instructions ('|', etc) won't work. To use a shell, you need to explicitly call out to that shell. Exit status of 0 is treated as live/healthy and non-zero is unhealthy.",
@@ -1369,6 +1435,7 @@ class ExecAction(K8sModel):
 class HTTPHeader(K8sModel):
     """HTTPHeader describes a custom header to be used in HTTP probes"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.HTTPHeader"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "value"])
 
     name: str | None = Field(
@@ -1381,6 +1448,7 @@ class HTTPHeader(K8sModel):
 class HTTPGetAction(K8sModel):
     """HTTPGetAction describes an action based on HTTP Get requests."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.HTTPGetAction"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["port"])
 
     host: str | None = Field(
@@ -1397,7 +1465,10 @@ class HTTPGetAction(K8sModel):
     port: int | str | None = Field(
         default=None,
         description="Name or number of the port to access on the container. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
     scheme: str | None = Field(
         default=None, description="Scheme to use for connecting to the host. Defaults to HTTP."
@@ -1407,6 +1478,7 @@ class HTTPGetAction(K8sModel):
 class SleepAction(K8sModel):
     """SleepAction describes a "sleep" action."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SleepAction"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["seconds"])
 
     seconds: int | None = Field(
@@ -1419,6 +1491,7 @@ class SleepAction(K8sModel):
 class TCPSocketAction(K8sModel):
     """TCPSocketAction describes an action based on opening a socket"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.TCPSocketAction"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["port"])
 
     host: str | None = Field(
@@ -1427,12 +1500,17 @@ class TCPSocketAction(K8sModel):
     port: int | str | None = Field(
         default=None,
         description="Number or name of the port to access on the container. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME.",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
 
 
 class LifecycleHandler(K8sModel):
     """LifecycleHandler defines a specific action that should be taken in a lifecycle hook. One and only one of the fields, except TCPSocket must be specified."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LifecycleHandler"
 
     exec: ExecAction | None = Field(
         default=None, description="Exec specifies a command to execute in the container."
@@ -1453,6 +1531,8 @@ class LifecycleHandler(K8sModel):
 class Lifecycle(K8sModel):
     """Lifecycle describes actions that the management system should take in response to container lifecycle events. For the PostStart and PreStop lifecycle handlers, management of the container blocks until the action is complete, unless the container process fails, in which case the handler is aborted."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Lifecycle"
+
     post_start: LifecycleHandler | None = Field(
         default=None,
         alias="postStart",
@@ -1468,6 +1548,7 @@ class Lifecycle(K8sModel):
 class GRPCAction(K8sModel):
     """GRPCAction specifies an action involving a GRPC service."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.GRPCAction"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["port"])
 
     port: int | None = Field(
@@ -1483,6 +1564,8 @@ class GRPCAction(K8sModel):
 
 class Probe(K8sModel):
     """Probe describes a health check to be performed against a container to determine whether it is alive or ready to receive traffic."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Probe"
 
     exec: ExecAction | None = Field(
         default=None, description="Exec specifies a command to execute in the container."
@@ -1535,6 +1618,7 @@ class Probe(K8sModel):
 class ResourceClaim(K8sModel):
     """ResourceClaim references one entry in PodSpec.ResourceClaims."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceClaim"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -1550,6 +1634,8 @@ class ResourceClaim(K8sModel):
 class ResourceRequirements(K8sModel):
     """ResourceRequirements describes the compute resource requirements."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceRequirements"
+
     claims: list[ResourceClaim] | None = Field(
         default=None,
         description="Claims lists the names of resources, defined in spec.resourceClaims, that are used by this container.\n\nThis is an alpha field and requires enabling the DynamicResourceAllocation feature gate.\n\nThis field is immutable. It can only be set for containers.",
@@ -1558,15 +1644,19 @@ class ResourceRequirements(K8sModel):
     limits: dict[str, str] | None = Field(
         default=None,
         description="Limits describes the maximum amount of compute resources allowed. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     requests: dict[str, str] | None = Field(
         default=None,
         description="Requests describes the minimum amount of compute resources required. If Requests is omitted for a container, it defaults to Limits if that is explicitly specified, otherwise to an implementation-defined value. Requests cannot exceed Limits. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
 
 
 class SELinuxOptions(K8sModel):
     """SELinuxOptions are the labels to be applied to the container"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SELinuxOptions"
 
     level: str | None = Field(
         default=None, description="Level is SELinux level label that applies to the container."
@@ -1595,6 +1685,7 @@ class SeccompProfile(K8sModel):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SeccompProfile"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     localhost_profile: str | None = Field(
@@ -1610,6 +1701,8 @@ class SeccompProfile(K8sModel):
 
 class WindowsSecurityContextOptions(K8sModel):
     """WindowsSecurityContextOptions contain Windows-specific options and credentials."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.WindowsSecurityContextOptions"
 
     gmsa_credential_spec: str | None = Field(
         default=None,
@@ -1635,6 +1728,8 @@ class WindowsSecurityContextOptions(K8sModel):
 
 class SecurityContext(K8sModel):
     """SecurityContext holds security configuration that will be applied to a container. Some fields are present in both SecurityContext and PodSecurityContext.  When both are set, the values in SecurityContext take precedence."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SecurityContext"
 
     allow_privilege_escalation: bool | None = Field(
         default=None,
@@ -1701,6 +1796,7 @@ class SecurityContext(K8sModel):
 class VolumeDevice(K8sModel):
     """volumeDevice describes a mapping of a raw block device within a container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.VolumeDevice"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["devicePath", "name"])
 
     device_path: str | None = Field(
@@ -1716,6 +1812,7 @@ class VolumeDevice(K8sModel):
 class VolumeMount(K8sModel):
     """VolumeMount describes a mounting of a Volume within a container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.VolumeMount"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["mountPath", "name"])
 
     mount_path: str | None = Field(
@@ -1754,6 +1851,7 @@ class VolumeMount(K8sModel):
 class Container(K8sModel):
     """A single application container that you want to run within a pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Container"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     args: list[str] | None = Field(
@@ -1899,6 +1997,8 @@ class Container(K8sModel):
 class ContainerImage(K8sModel):
     """Describe a container image"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerImage"
+
     names: list[str] | None = Field(
         default=None,
         description='Names by which this image is known. e.g. ["kubernetes.example/hyperkube:v1.0.7", "cloud-vendor.registry.example/cloud-vendor/hyperkube:v1.0.7"]',
@@ -1915,17 +2015,23 @@ class ContainerImage(K8sModel):
 class ContainerStateRunning(K8sModel):
     """ContainerStateRunning is a running state of a container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerStateRunning"
+
     started_at: datetime.datetime | None = Field(
         default=None,
         alias="startedAt",
         description="Time at which the container was last (re-)started",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
 
 
 class ContainerStateTerminated(K8sModel):
     """ContainerStateTerminated is a terminated state of a container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerStateTerminated"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["exitCode"])
 
     container_id: str | None = Field(
@@ -1943,7 +2049,10 @@ class ContainerStateTerminated(K8sModel):
         default=None,
         alias="finishedAt",
         description="Time at which the container last terminated",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="Message regarding the last termination of the container"
@@ -1960,12 +2069,17 @@ class ContainerStateTerminated(K8sModel):
         default=None,
         alias="startedAt",
         description="Time at which previous execution of the container started",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
 
 
 class ContainerStateWaiting(K8sModel):
     """ContainerStateWaiting is a waiting state of a container."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerStateWaiting"
 
     message: str | None = Field(
         default=None, description="Message regarding why the container is not yet running."
@@ -1975,6 +2089,8 @@ class ContainerStateWaiting(K8sModel):
 
 class ContainerState(K8sModel):
     """ContainerState holds a possible state of container. Only one of its members may be specified. If none of them is specified, the default one is ContainerStateWaiting."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerState"
 
     running: ContainerStateRunning | None = Field(
         default=None, description="Details about a running container"
@@ -1990,6 +2106,7 @@ class ContainerState(K8sModel):
 class LinuxContainerUser(K8sModel):
     """LinuxContainerUser represents user identity information in Linux containers"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LinuxContainerUser"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["gid", "uid"])
 
     gid: int | None = Field(
@@ -2013,6 +2130,8 @@ class LinuxContainerUser(K8sModel):
 class ContainerUser(K8sModel):
     """ContainerUser represents user identity information"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerUser"
+
     linux: LinuxContainerUser | None = Field(
         default=None,
         description="Linux holds user identity information initially attached to the first process of the containers in Linux. Note that the actual running identity can be changed if the process has enough privilege to do so.",
@@ -2022,6 +2141,7 @@ class ContainerUser(K8sModel):
 class ResourceHealth(K8sModel):
     """ResourceHealth represents the health of a resource. It has the latest device health information. This is a part of KEP https://kep.k8s.io/4680."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceHealth"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["resourceID"])
 
     health: str | None = Field(
@@ -2038,6 +2158,7 @@ class ResourceHealth(K8sModel):
 class ResourceStatus(K8sModel):
     """ResourceStatus represents the status of a single resource allocated to a Pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -2054,6 +2175,7 @@ class ResourceStatus(K8sModel):
 class VolumeMountStatus(K8sModel):
     """VolumeMountStatus shows status of volume mounts."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.VolumeMountStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["mountPath", "name"])
 
     mount_path: str | None = Field(
@@ -2075,12 +2197,14 @@ class VolumeMountStatus(K8sModel):
 class ContainerStatus(K8sModel):
     """ContainerStatus contains details for the current status of this container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ContainerStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["image", "imageID", "name", "ready", "restartCount"])
 
     allocated_resources: dict[str, str] | None = Field(
         default=None,
         alias="allocatedResources",
         description="AllocatedResources represents the compute resources allocated for this container by the node. Kubelet sets this value to Container.Resources.Requests upon successful pod admission and after successfully admitting desired pod resize.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     allocated_resources_status: list[ResourceStatus] | None = Field(
         default=None,
@@ -2157,6 +2281,7 @@ class ContainerStatus(K8sModel):
 class DaemonEndpoint(K8sModel):
     """DaemonEndpoint contains information about a single Daemon endpoint."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.DaemonEndpoint"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["Port"])
 
     port: int | None = Field(
@@ -2170,6 +2295,7 @@ class DaemonEndpoint(K8sModel):
 class DownwardAPIVolumeFile(K8sModel):
     """DownwardAPIVolumeFile represents information to create the file containing the pod field"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.DownwardAPIVolumeFile"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["path"])
 
     field_ref: ObjectFieldSelector | None = Field(
@@ -2196,6 +2322,8 @@ class DownwardAPIVolumeFile(K8sModel):
 class DownwardAPIProjection(K8sModel):
     """Represents downward API info for projecting into a projected volume. Note that this is identical to a downwardAPI volume source without the default mode."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.DownwardAPIProjection"
+
     items: list[DownwardAPIVolumeFile] | None = Field(
         default=None,
         description="Items is a list of DownwardAPIVolume file",
@@ -2205,6 +2333,8 @@ class DownwardAPIProjection(K8sModel):
 
 class DownwardAPIVolumeSource(K8sModel):
     """DownwardAPIVolumeSource represents a volume containing downward API info. Downward API volumes support ownership management and SELinux relabeling."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.DownwardAPIVolumeSource"
 
     default_mode: int | None = Field(
         default=None,
@@ -2222,6 +2352,8 @@ class DownwardAPIVolumeSource(K8sModel):
 class EmptyDirVolumeSource(K8sModel):
     """Represents an empty directory for a pod. Empty directory volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EmptyDirVolumeSource"
+
     medium: str | None = Field(
         default=None,
         description='medium represents what type of storage medium should back this directory. The default is "" which means to use the node\'s default medium. Must be an empty string (default) or Memory. More info: https://kubernetes.io/docs/concepts/storage/volumes#emptydir',
@@ -2230,7 +2362,10 @@ class EmptyDirVolumeSource(K8sModel):
         default=None,
         alias="sizeLimit",
         description="sizeLimit is the total amount of local storage required for this EmptyDir volume. The size limit is also applicable for memory medium. The maximum usage on memory medium EmptyDir would be the minimum value between the SizeLimit specified here and the sum of memory limits of all containers in a pod. The default is nil which means that the limit is undefined. More info: https://kubernetes.io/docs/concepts/storage/volumes#emptydir",
-        json_schema_extra={"format": "quantity"},
+        json_schema_extra={
+            "format": "quantity",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        },
     )
 
 
@@ -2238,6 +2373,7 @@ class EndpointAddress(K8sModel):
     """EndpointAddress is a tuple that describes single IP address."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EndpointAddress"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["ip"])
 
     hostname: str | None = Field(default=None, description="The Hostname of this endpoint")
@@ -2259,6 +2395,7 @@ class EndpointPort(K8sModel):
     """EndpointPort is a tuple that describes a single port."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EndpointPort"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["port"])
 
     app_protocol: str | None = Field(
@@ -2290,6 +2427,8 @@ class EndpointSubset(K8sModel):
 
             a: [ 10.10.1.1:8675, 10.10.2.2:8675 ],
             b: [ 10.10.1.1:309, 10.10.2.2:309 ]"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EndpointSubset"
 
     addresses: list[EndpointAddress] | None = Field(
         default=None,
@@ -2329,6 +2468,7 @@ class Endpoints(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "Endpoints", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Endpoints"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Endpoints"
 
@@ -2360,6 +2500,7 @@ class EndpointsList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "EndpointsList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EndpointsList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "EndpointsList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -2385,6 +2526,7 @@ class EphemeralContainer(K8sModel):
 
     To add an ephemeral container, use the ephemeralcontainers subresource of an existing Pod. Ephemeral containers may not be removed or restarted."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EphemeralContainer"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     args: list[str] | None = Field(
@@ -2529,6 +2671,7 @@ class TypedLocalObjectReference(K8sModel):
     """TypedLocalObjectReference contains enough information to let you locate the typed referenced object inside the same namespace."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.TypedLocalObjectReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind", "name"])
 
     api_group: str | None = Field(
@@ -2543,6 +2686,7 @@ class TypedLocalObjectReference(K8sModel):
 class TypedObjectReference(K8sModel):
     """TypedObjectReference contains enough information to let you locate the typed referenced object"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.TypedObjectReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind", "name"])
 
     api_group: str | None = Field(
@@ -2561,18 +2705,24 @@ class TypedObjectReference(K8sModel):
 class VolumeResourceRequirements(K8sModel):
     """VolumeResourceRequirements describes the storage resource requirements for a volume."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.VolumeResourceRequirements"
+
     limits: dict[str, str] | None = Field(
         default=None,
         description="Limits describes the maximum amount of compute resources allowed. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     requests: dict[str, str] | None = Field(
         default=None,
         description="Requests describes the minimum amount of compute resources required. If Requests is omitted for a container, it defaults to Limits if that is explicitly specified, otherwise to an implementation-defined value. Requests cannot exceed Limits. More info: https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
 
 
 class PersistentVolumeClaimSpec(K8sModel):
     """PersistentVolumeClaimSpec describes the common attributes of storage devices and allows a Source for provider-specific attributes"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeClaimSpec"
 
     access_modes: list[str] | None = Field(
         default=None,
@@ -2622,6 +2772,7 @@ class PersistentVolumeClaimSpec(K8sModel):
 class PersistentVolumeClaimTemplate(K8sModel):
     """PersistentVolumeClaimTemplate is used to produce PersistentVolumeClaim objects as part of an EphemeralVolumeSource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeClaimTemplate"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
 
     metadata: meta_v1.ObjectMeta | None = Field(
@@ -2637,6 +2788,8 @@ class PersistentVolumeClaimTemplate(K8sModel):
 class EphemeralVolumeSource(K8sModel):
     """Represents an ephemeral volume that is handled by a normal storage driver."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EphemeralVolumeSource"
+
     volume_claim_template: PersistentVolumeClaimTemplate | None = Field(
         default=None,
         alias="volumeClaimTemplate",
@@ -2647,6 +2800,8 @@ class EphemeralVolumeSource(K8sModel):
 class EventSeries(K8sModel):
     """EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EventSeries"
+
     count: int | None = Field(
         default=None,
         description="Number of occurrences in this series up to the last heartbeat time",
@@ -2656,12 +2811,17 @@ class EventSeries(K8sModel):
         default=None,
         alias="lastObservedTime",
         description="Time of the last occurrence observed",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
+        },
     )
 
 
 class EventSource(K8sModel):
     """EventSource contains information for an event."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EventSource"
 
     component: str | None = Field(default=None, description="Component from which the event is generated.")
     host: str | None = Field(default=None, description="Node name on which the event is generated.")
@@ -2675,6 +2835,7 @@ class Event(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "Event", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Event"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Event"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["involvedObject", "metadata"])
@@ -2696,13 +2857,19 @@ class Event(K8sObject):
         default=None,
         alias="eventTime",
         description="Time when this Event was first observed.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
+        },
     )
     first_timestamp: datetime.datetime | None = Field(
         default=None,
         alias="firstTimestamp",
         description="The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     involved_object: ObjectReference | None = Field(
         default=None, alias="involvedObject", description="The object that this event is about."
@@ -2715,7 +2882,10 @@ class Event(K8sObject):
         default=None,
         alias="lastTimestamp",
         description="The time at which the most recent occurrence of this event was recorded.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="A human-readable description of the status of this operation."
@@ -2763,6 +2933,7 @@ class EventList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "EventList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.EventList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "EventList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -2785,6 +2956,8 @@ class EventList(K8sObject):
 
 class FCVolumeSource(K8sModel):
     """Represents a Fibre Channel volume. Fibre Channel volumes can only be mounted as read/write once. Fibre Channel volumes support ownership management and SELinux relabeling."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.FCVolumeSource"
 
     fs_type: str | None = Field(
         default=None,
@@ -2817,6 +2990,7 @@ class FCVolumeSource(K8sModel):
 class FlexPersistentVolumeSource(K8sModel):
     """FlexPersistentVolumeSource represents a generic persistent volume resource that is provisioned/attached using an exec based plugin."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.FlexPersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["driver"])
 
     driver: str | None = Field(
@@ -2845,6 +3019,7 @@ class FlexPersistentVolumeSource(K8sModel):
 class FlexVolumeSource(K8sModel):
     """FlexVolume represents a generic volume resource that is provisioned/attached using an exec based plugin."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.FlexVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["driver"])
 
     driver: str | None = Field(
@@ -2873,6 +3048,8 @@ class FlexVolumeSource(K8sModel):
 class FlockerVolumeSource(K8sModel):
     """Represents a Flocker volume mounted by the Flocker agent. One and only one of datasetName and datasetUUID should be set. Flocker volumes do not support ownership management or SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.FlockerVolumeSource"
+
     dataset_name: str | None = Field(
         default=None,
         alias="datasetName",
@@ -2890,6 +3067,7 @@ class GCEPersistentDiskVolumeSource(K8sModel):
 
     A GCE PD must exist before mounting to a container. The disk must also be in the same GCE project and zone as the kubelet. A GCE PD can only be mounted as read/write once or read-only many times. GCE PDs support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.GCEPersistentDiskVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["pdName"])
 
     fs_type: str | None = Field(
@@ -2919,6 +3097,7 @@ class GitRepoVolumeSource(K8sModel):
 
     DEPRECATED: GitRepo is deprecated. To provision a container with a git repo, mount an EmptyDir into an InitContainer that clones the repo using git, then mount the EmptyDir into the Pod's container."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.GitRepoVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["repository"])
 
     directory: str | None = Field(
@@ -2934,6 +3113,7 @@ class GitRepoVolumeSource(K8sModel):
 class GlusterfsPersistentVolumeSource(K8sModel):
     """Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.GlusterfsPersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["endpoints", "path"])
 
     endpoints: str | None = Field(
@@ -2959,6 +3139,7 @@ class GlusterfsPersistentVolumeSource(K8sModel):
 class GlusterfsVolumeSource(K8sModel):
     """Represents a Glusterfs mount that lasts the lifetime of a pod. Glusterfs volumes do not support ownership management or SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.GlusterfsVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["endpoints", "path"])
 
     endpoints: str | None = Field(
@@ -2979,6 +3160,7 @@ class GlusterfsVolumeSource(K8sModel):
 class HostAlias(K8sModel):
     """HostAlias holds the mapping between IP and hostnames that will be injected as an entry in the pod's hosts file."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.HostAlias"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["ip"])
 
     hostnames: list[str] | None = Field(
@@ -2992,6 +3174,7 @@ class HostAlias(K8sModel):
 class HostIP(K8sModel):
     """HostIP represents a single IP address allocated to the host."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.HostIP"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["ip"])
 
     ip: str | None = Field(default=None, description="IP is the IP address assigned to the host")
@@ -3000,6 +3183,7 @@ class HostIP(K8sModel):
 class HostPathVolumeSource(K8sModel):
     """Represents a host path mapped into a pod. Host path volumes do not support ownership management or SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.HostPathVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["path"])
 
     path: str | None = Field(
@@ -3015,6 +3199,7 @@ class HostPathVolumeSource(K8sModel):
 class ISCSIPersistentVolumeSource(K8sModel):
     """ISCSIPersistentVolumeSource represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ISCSIPersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["iqn", "lun", "targetPortal"])
 
     chap_auth_discovery: bool | None = Field(
@@ -3072,6 +3257,7 @@ class ISCSIPersistentVolumeSource(K8sModel):
 class ISCSIVolumeSource(K8sModel):
     """Represents an ISCSI disk. ISCSI volumes can only be mounted as read/write once. ISCSI volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ISCSIVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["iqn", "lun", "targetPortal"])
 
     chap_auth_discovery: bool | None = Field(
@@ -3131,6 +3317,8 @@ class ISCSIVolumeSource(K8sModel):
 class ImageVolumeSource(K8sModel):
     """ImageVolumeSource represents a image volume resource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ImageVolumeSource"
+
     pull_policy: str | None = Field(
         default=None,
         alias="pullPolicy",
@@ -3145,27 +3333,35 @@ class ImageVolumeSource(K8sModel):
 class LimitRangeItem(K8sModel):
     """LimitRangeItem defines a min/max usage limit for any resource that matches on kind."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LimitRangeItem"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     default: dict[str, str] | None = Field(
         default=None,
         description="Default resource requirement limit value by resource name if resource limit is omitted.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     default_request: dict[str, str] | None = Field(
         default=None,
         alias="defaultRequest",
         description="DefaultRequest is the default resource requirement request value by resource name if resource request is omitted.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     max: dict[str, str] | None = Field(
-        default=None, description="Max usage constraints on this kind by resource name."
+        default=None,
+        description="Max usage constraints on this kind by resource name.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     max_limit_request_ratio: dict[str, str] | None = Field(
         default=None,
         alias="maxLimitRequestRatio",
         description="MaxLimitRequestRatio if specified, the named resource must have a request and limit that are both non-zero where limit divided by request is less than or equal to the enumerated value; this represents the max burst for the named resource.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     min: dict[str, str] | None = Field(
-        default=None, description="Min usage constraints on this kind by resource name."
+        default=None,
+        description="Min usage constraints on this kind by resource name.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     type: str | None = Field(default=None, description="Type of resource that this limit applies to.")
 
@@ -3173,6 +3369,7 @@ class LimitRangeItem(K8sModel):
 class LimitRangeSpec(K8sModel):
     """LimitRangeSpec defines a min/max usage limit for resources that match on kind."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LimitRangeSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["limits"])
 
     limits: list[LimitRangeItem] | None = Field(
@@ -3190,6 +3387,7 @@ class LimitRange(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "LimitRange", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LimitRange"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "LimitRange"
 
@@ -3220,6 +3418,7 @@ class LimitRangeList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "LimitRangeList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LimitRangeList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "LimitRangeList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -3246,6 +3445,7 @@ class LimitRangeList(K8sObject):
 class PortStatus(K8sModel):
     """PortStatus represents the error condition of a service port"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PortStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["port", "protocol"])
 
     error: str | None = Field(
@@ -3265,6 +3465,8 @@ class PortStatus(K8sModel):
 
 class LoadBalancerIngress(K8sModel):
     """LoadBalancerIngress represents the status of a load-balancer ingress point: traffic intended for the service should be sent to an ingress point."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LoadBalancerIngress"
 
     hostname: str | None = Field(
         default=None,
@@ -3289,6 +3491,8 @@ class LoadBalancerIngress(K8sModel):
 class LoadBalancerStatus(K8sModel):
     """LoadBalancerStatus represents the status of a load-balancer."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LoadBalancerStatus"
+
     ingress: list[LoadBalancerIngress] | None = Field(
         default=None,
         description="Ingress is a list containing ingress points for the load-balancer. Traffic intended for the service should be sent to these ingress points.",
@@ -3299,6 +3503,7 @@ class LoadBalancerStatus(K8sModel):
 class LocalVolumeSource(K8sModel):
     """Local represents directly-attached storage with node affinity"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.LocalVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["path"])
 
     fs_type: str | None = Field(
@@ -3315,6 +3520,7 @@ class LocalVolumeSource(K8sModel):
 class ModifyVolumeStatus(K8sModel):
     """ModifyVolumeStatus represents the status object of ControllerModifyVolume operation"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ModifyVolumeStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status"])
 
     status: str | None = Field(
@@ -3331,6 +3537,7 @@ class ModifyVolumeStatus(K8sModel):
 class NFSVolumeSource(K8sModel):
     """Represents an NFS mount that lasts the lifetime of a pod. NFS volumes do not support ownership management or SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NFSVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["path", "server"])
 
     path: str | None = Field(
@@ -3351,6 +3558,8 @@ class NFSVolumeSource(K8sModel):
 class NamespaceSpec(K8sModel):
     """NamespaceSpec describes the attributes on a Namespace."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NamespaceSpec"
+
     finalizers: list[str] | None = Field(
         default=None,
         description="Finalizers is an opaque list of values that must be empty to permanently remove object from storage. More info: https://kubernetes.io/docs/tasks/administer-cluster/namespaces/",
@@ -3361,13 +3570,17 @@ class NamespaceSpec(K8sModel):
 class NamespaceCondition(K8sModel):
     """NamespaceCondition contains details about state of namespace."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NamespaceCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="Last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="Human-readable message indicating details about last transition."
@@ -3383,6 +3596,8 @@ class NamespaceCondition(K8sModel):
 
 class NamespaceStatus(K8sModel):
     """NamespaceStatus is information about the current status of a Namespace."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NamespaceStatus"
 
     conditions: list[NamespaceCondition] | None = Field(
         default=None,
@@ -3408,6 +3623,7 @@ class Namespace(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "Namespace", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Namespace"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Namespace"
 
@@ -3442,6 +3658,7 @@ class NamespaceList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "NamespaceList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NamespaceList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "NamespaceList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -3468,6 +3685,8 @@ class NamespaceList(K8sObject):
 class NodeConfigSource(K8sModel):
     """NodeConfigSource specifies a source of node configuration. Exactly one subfield (excluding metadata) must be non-nil. This API is deprecated since 1.22"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeConfigSource"
+
     config_map: ConfigMapNodeConfigSource | None = Field(
         default=None, alias="configMap", description="ConfigMap is a reference to a Node's ConfigMap"
     )
@@ -3476,6 +3695,7 @@ class NodeConfigSource(K8sModel):
 class Taint(K8sModel):
     """The node this Taint is attached to has the "effect" on any pod that does not tolerate the Taint."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Taint"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["effect", "key"])
 
     effect: str | None = Field(
@@ -3487,13 +3707,18 @@ class Taint(K8sModel):
         default=None,
         alias="timeAdded",
         description="TimeAdded represents the time at which the taint was added. It is only written for NoExecute taints.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     value: str | None = Field(default=None, description="The taint value corresponding to the taint key.")
 
 
 class NodeSpec(K8sModel):
     """NodeSpec describes the attributes that a node is created with."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeSpec"
 
     config_source: NodeConfigSource | None = Field(
         default=None,
@@ -3533,6 +3758,7 @@ class NodeSpec(K8sModel):
 class NodeAddress(K8sModel):
     """NodeAddress contains information for the node's address."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeAddress"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["address", "type"])
 
     address: str | None = Field(default=None, description="The node address.")
@@ -3544,19 +3770,26 @@ class NodeAddress(K8sModel):
 class NodeCondition(K8sModel):
     """NodeCondition contains condition information for a node."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_heartbeat_time: datetime.datetime | None = Field(
         default=None,
         alias="lastHeartbeatTime",
         description="Last time we got an update on a given condition.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="Last time the condition transit from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="Human readable message indicating details about last transition."
@@ -3572,6 +3805,8 @@ class NodeCondition(K8sModel):
 
 class NodeConfigStatus(K8sModel):
     """NodeConfigStatus describes the status of the config assigned by Node.Spec.ConfigSource."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeConfigStatus"
 
     active: NodeConfigSource | None = Field(
         default=None,
@@ -3595,6 +3830,8 @@ class NodeConfigStatus(K8sModel):
 class NodeDaemonEndpoints(K8sModel):
     """NodeDaemonEndpoints lists ports opened by daemons running on the Node."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeDaemonEndpoints"
+
     kubelet_endpoint: DaemonEndpoint | None = Field(
         default=None, alias="kubeletEndpoint", description="Endpoint on which Kubelet is listening."
     )
@@ -3602,6 +3839,8 @@ class NodeDaemonEndpoints(K8sModel):
 
 class NodeFeatures(K8sModel):
     """NodeFeatures describes the set of features implemented by the CRI implementation. The features contained in the NodeFeatures should depend only on the cri implementation independent of runtime handlers."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeFeatures"
 
     supplemental_groups_policy: bool | None = Field(
         default=None,
@@ -3612,6 +3851,8 @@ class NodeFeatures(K8sModel):
 
 class NodeRuntimeHandlerFeatures(K8sModel):
     """NodeRuntimeHandlerFeatures is a set of features implemented by the runtime handler."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeRuntimeHandlerFeatures"
 
     recursive_read_only_mounts: bool | None = Field(
         default=None,
@@ -3628,6 +3869,8 @@ class NodeRuntimeHandlerFeatures(K8sModel):
 class NodeRuntimeHandler(K8sModel):
     """NodeRuntimeHandler is a set of runtime handler information."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeRuntimeHandler"
+
     features: NodeRuntimeHandlerFeatures | None = Field(default=None, description="Supported features.")
     name: str | None = Field(
         default=None, description="Runtime handler name. Empty for the default runtime handler."
@@ -3637,6 +3880,7 @@ class NodeRuntimeHandler(K8sModel):
 class NodeSystemInfo(K8sModel):
     """NodeSystemInfo is a set of ids/uuids to uniquely identify the node."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeSystemInfo"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(
         [
             "architecture",
@@ -3695,6 +3939,8 @@ class NodeSystemInfo(K8sModel):
 class NodeStatus(K8sModel):
     """NodeStatus is information about the current status of a node."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeStatus"
+
     addresses: list[NodeAddress] | None = Field(
         default=None,
         description="List of addresses reachable to the node. Queried from cloud provider, if available. More info: https://kubernetes.io/docs/reference/node/node-status/#addresses Note: This field is declared as mergeable, but the merge key is not sufficiently unique, which can cause data corruption when it is merged. Callers should instead use a full-replacement patch. See https://pr.k8s.io/79391 for an example. Consumers should assume that addresses can change during the lifetime of a Node. However, there are some exceptions where this may not be possible, such as Pods that inherit a Node's address in its own status or consumers of the downward API (status.hostIP).",
@@ -3708,10 +3954,12 @@ class NodeStatus(K8sModel):
     allocatable: dict[str, str] | None = Field(
         default=None,
         description="Allocatable represents the resources of a node that are available for scheduling. Defaults to Capacity.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     capacity: dict[str, str] | None = Field(
         default=None,
         description="Capacity represents the total resources of a node. More info: https://kubernetes.io/docs/reference/node/node-status/#capacity",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     conditions: list[NodeCondition] | None = Field(
         default=None,
@@ -3776,6 +4024,7 @@ class Node(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "Node", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Node"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Node"
 
@@ -3810,6 +4059,7 @@ class NodeList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "NodeList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.NodeList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "NodeList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -3833,6 +4083,7 @@ class NodeList(K8sObject):
 class PhotonPersistentDiskVolumeSource(K8sModel):
     """Represents a Photon Controller persistent disk resource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PhotonPersistentDiskVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["pdID"])
 
     fs_type: str | None = Field(
@@ -3850,6 +4101,7 @@ class PhotonPersistentDiskVolumeSource(K8sModel):
 class PortworxVolumeSource(K8sModel):
     """PortworxVolumeSource represents a Portworx volume resource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PortworxVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["volumeID"])
 
     fs_type: str | None = Field(
@@ -3870,6 +4122,7 @@ class PortworxVolumeSource(K8sModel):
 class QuobyteVolumeSource(K8sModel):
     """Represents a Quobyte mount that lasts the lifetime of a pod. Quobyte volumes do not support ownership management or SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.QuobyteVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["registry", "volume"])
 
     group: str | None = Field(default=None, description="group to map volume access to Default is no group")
@@ -3898,6 +4151,7 @@ class QuobyteVolumeSource(K8sModel):
 class RBDPersistentVolumeSource(K8sModel):
     """Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.RBDPersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["image", "monitors"])
 
     fs_type: str | None = Field(
@@ -3944,6 +4198,7 @@ class RBDPersistentVolumeSource(K8sModel):
 class ScaleIOPersistentVolumeSource(K8sModel):
     """ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ScaleIOPersistentVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["gateway", "secretRef", "system"])
 
     fs_type: str | None = Field(
@@ -3999,6 +4254,8 @@ class ScaleIOPersistentVolumeSource(K8sModel):
 class StorageOSPersistentVolumeSource(K8sModel):
     """Represents a StorageOS persistent volume resource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.StorageOSPersistentVolumeSource"
+
     fs_type: str | None = Field(
         default=None,
         alias="fsType",
@@ -4029,6 +4286,8 @@ class StorageOSPersistentVolumeSource(K8sModel):
 class VolumeNodeAffinity(K8sModel):
     """VolumeNodeAffinity defines constraints that limit what nodes this volume can be accessed from."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.VolumeNodeAffinity"
+
     required: NodeSelector | None = Field(
         default=None, description="required specifies hard node constraints that must be met."
     )
@@ -4037,6 +4296,7 @@ class VolumeNodeAffinity(K8sModel):
 class VsphereVirtualDiskVolumeSource(K8sModel):
     """Represents a vSphere volume resource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.VsphereVirtualDiskVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["volumePath"])
 
     fs_type: str | None = Field(
@@ -4064,6 +4324,8 @@ class VsphereVirtualDiskVolumeSource(K8sModel):
 class PersistentVolumeSpec(K8sModel):
     """PersistentVolumeSpec is the specification of a persistent volume."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeSpec"
+
     access_modes: list[str] | None = Field(
         default=None,
         alias="accessModes",
@@ -4088,6 +4350,7 @@ class PersistentVolumeSpec(K8sModel):
     capacity: dict[str, str] | None = Field(
         default=None,
         description="capacity is the description of the persistent volume's resources and capacity. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#capacity",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     cephfs: CephFSPersistentVolumeSource | None = Field(
         default=None,
@@ -4212,11 +4475,16 @@ class PersistentVolumeSpec(K8sModel):
 class PersistentVolumeStatus(K8sModel):
     """PersistentVolumeStatus is the current status of a persistent volume."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeStatus"
+
     last_phase_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastPhaseTransitionTime",
         description="lastPhaseTransitionTime is the time the phase transitioned from one to another and automatically resets to current time everytime a volume phase transitions.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None,
@@ -4240,6 +4508,7 @@ class PersistentVolume(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "PersistentVolume", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolume"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "PersistentVolume"
 
@@ -4269,19 +4538,26 @@ class PersistentVolume(K8sObject):
 class PersistentVolumeClaimCondition(K8sModel):
     """PersistentVolumeClaimCondition contains details about state of pvc"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeClaimCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_probe_time: datetime.datetime | None = Field(
         default=None,
         alias="lastProbeTime",
         description="lastProbeTime is the time we probed the condition.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="lastTransitionTime is the time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None,
@@ -4304,6 +4580,8 @@ class PersistentVolumeClaimCondition(K8sModel):
 class PersistentVolumeClaimStatus(K8sModel):
     """PersistentVolumeClaimStatus is the current status of a persistent volume claim."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeClaimStatus"
+
     access_modes: list[str] | None = Field(
         default=None,
         alias="accessModes",
@@ -4320,9 +4598,12 @@ class PersistentVolumeClaimStatus(K8sModel):
         default=None,
         alias="allocatedResources",
         description='allocatedResources tracks the resources allocated to a PVC including its capacity. Key names follow standard Kubernetes label syntax. Valid values are either:\n\t* Un-prefixed keys:\n\t\t- storage - the capacity of the volume.\n\t* Custom resources must use implementation-defined prefixed names such as "example.com/my-custom-resource"\nApart from above values - keys that are unprefixed or have kubernetes.io prefix are considered reserved and hence may not be used.\n\nCapacity reported here may be larger than the actual capacity when a volume expansion operation is requested. For storage quota, the larger value from allocatedResources and PVC.spec.resources is used. If allocatedResources is not set, PVC.spec.resources alone is used for quota calculation. If a volume expansion capacity request is lowered, allocatedResources is only lowered if there are no expansion operations in progress and if the actual volume capacity is equal or lower than the requested capacity.\n\nA controller that receives PVC update with previously unknown resourceName should ignore the update for the purpose it was designed. For example - a controller that only is responsible for resizing capacity of the volume, should ignore PVC updates that change other valid resources associated with PVC.\n\nThis is an alpha field and requires enabling RecoverVolumeExpansionFailure feature.',
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     capacity: dict[str, str] | None = Field(
-        default=None, description="capacity represents the actual resources of the underlying volume."
+        default=None,
+        description="capacity represents the actual resources of the underlying volume.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     conditions: list[PersistentVolumeClaimCondition] | None = Field(
         default=None,
@@ -4359,6 +4640,7 @@ class PersistentVolumeClaim(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeClaim"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "PersistentVolumeClaim"
 
@@ -4395,6 +4677,7 @@ class PersistentVolumeClaimList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeClaimList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "PersistentVolumeClaimList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -4421,6 +4704,7 @@ class PersistentVolumeClaimList(K8sObject):
 class PersistentVolumeClaimVolumeSource(K8sModel):
     """PersistentVolumeClaimVolumeSource references the user's PVC in the same namespace. This volume finds the bound PV and mounts that volume for the pod. A PersistentVolumeClaimVolumeSource is, essentially, a wrapper around another type of volume that is owned by someone else (the system)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeClaimVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["claimName"])
 
     claim_name: str | None = Field(
@@ -4445,6 +4729,7 @@ class PersistentVolumeList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PersistentVolumeList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "PersistentVolumeList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -4471,12 +4756,16 @@ class PersistentVolumeList(K8sObject):
 class PodDNSConfigOption(K8sModel):
     """PodDNSConfigOption defines DNS resolver options of a pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodDNSConfigOption"
+
     name: str | None = Field(default=None, description="Name is this DNS resolver option's name. Required.")
     value: str | None = Field(default=None, description="Value is this DNS resolver option's value.")
 
 
 class PodDNSConfig(K8sModel):
     """PodDNSConfig defines the DNS parameters of a pod in addition to those generated from DNSPolicy."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodDNSConfig"
 
     nameservers: list[str] | None = Field(
         default=None,
@@ -4498,6 +4787,7 @@ class PodDNSConfig(K8sModel):
 class PodOS(K8sModel):
     """PodOS defines the OS parameters of a pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodOS"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -4509,6 +4799,7 @@ class PodOS(K8sModel):
 class PodReadinessGate(K8sModel):
     """PodReadinessGate contains the reference to a pod condition"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodReadinessGate"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["conditionType"])
 
     condition_type: str | None = Field(
@@ -4523,6 +4814,7 @@ class PodResourceClaim(K8sModel):
 
     It adds a name to it that uniquely identifies the ResourceClaim inside the Pod. Containers that need access to the ResourceClaim reference it with this name."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodResourceClaim"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -4544,6 +4836,7 @@ class PodResourceClaim(K8sModel):
 class PodSchedulingGate(K8sModel):
     """PodSchedulingGate is associated to a Pod to guard its scheduling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodSchedulingGate"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -4555,6 +4848,7 @@ class PodSchedulingGate(K8sModel):
 class Sysctl(K8sModel):
     """Sysctl defines a kernel parameter to be set"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Sysctl"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "value"])
 
     name: str | None = Field(default=None, description="Name of a property to set")
@@ -4563,6 +4857,8 @@ class Sysctl(K8sModel):
 
 class PodSecurityContext(K8sModel):
     """PodSecurityContext holds pod-level security attributes and common container settings. Some fields are also present in container.securityContext.  Field values of container.securityContext take precedence over field values of PodSecurityContext."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodSecurityContext"
 
     app_armor_profile: AppArmorProfile | None = Field(
         default=None,
@@ -4638,6 +4934,8 @@ class PodSecurityContext(K8sModel):
 class Toleration(K8sModel):
     """The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect> using the matching operator <operator>."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Toleration"
+
     effect: str | None = Field(
         default=None,
         description="Effect indicates the taint effect to match. Empty means match all taint effects. When specified, allowed values are NoSchedule, PreferNoSchedule and NoExecute.",
@@ -4665,6 +4963,7 @@ class Toleration(K8sModel):
 class TopologySpreadConstraint(K8sModel):
     """TopologySpreadConstraint specifies how to spread matching pods among the given topology."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.TopologySpreadConstraint"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["maxSkew", "topologyKey", "whenUnsatisfiable"])
 
     label_selector: meta_v1.LabelSelector | None = Field(
@@ -4717,6 +5016,8 @@ class SecretProjection(K8sModel):
 
     The contents of the target Secret's Data field will be presented in a projected volume as files using the keys in the Data field as the file names. Note that this is identical to a secret volume source without the default mode."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SecretProjection"
+
     items: list[KeyToPath] | None = Field(
         default=None,
         description="items if unspecified, each key-value pair in the Data field of the referenced Secret will be projected into the volume as a file whose name is the key and content is the value. If specified, the listed keys will be projected into the specified paths, and unlisted keys will not be present. If a key is specified which is not present in the Secret, the volume setup will error unless it is marked optional. Paths must be relative and may not contain the '..' path or start with '..'.",
@@ -4734,6 +5035,7 @@ class SecretProjection(K8sModel):
 class ServiceAccountTokenProjection(K8sModel):
     """ServiceAccountTokenProjection represents a projected service account token volume. This projection can be used to insert a service account token into the pods runtime filesystem for use against APIs (Kubernetes API Server or otherwise)."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ServiceAccountTokenProjection"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["path"])
 
     audience: str | None = Field(
@@ -4754,6 +5056,8 @@ class ServiceAccountTokenProjection(K8sModel):
 
 class VolumeProjection(K8sModel):
     """Projection that may be projected along with other supported volume types. Exactly one of these fields must be set."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.VolumeProjection"
 
     cluster_trust_bundle: ClusterTrustBundleProjection | None = Field(
         default=None,
@@ -4783,6 +5087,8 @@ class VolumeProjection(K8sModel):
 class ProjectedVolumeSource(K8sModel):
     """Represents a projected volume source"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ProjectedVolumeSource"
+
     default_mode: int | None = Field(
         default=None,
         alias="defaultMode",
@@ -4799,6 +5105,7 @@ class ProjectedVolumeSource(K8sModel):
 class RBDVolumeSource(K8sModel):
     """Represents a Rados Block Device mount that lasts the lifetime of a pod. RBD volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.RBDVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["image", "monitors"])
 
     fs_type: str | None = Field(
@@ -4845,6 +5152,7 @@ class RBDVolumeSource(K8sModel):
 class ScaleIOVolumeSource(K8sModel):
     """ScaleIOVolumeSource represents a persistent ScaleIO volume"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ScaleIOVolumeSource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["gateway", "secretRef", "system"])
 
     fs_type: str | None = Field(
@@ -4902,6 +5210,8 @@ class SecretVolumeSource(K8sModel):
 
     The contents of the target Secret's Data field will be presented in a volume as files using the keys in the Data field as the file names. Secret volumes support ownership management and SELinux relabeling."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SecretVolumeSource"
+
     default_mode: int | None = Field(
         default=None,
         alias="defaultMode",
@@ -4925,6 +5235,8 @@ class SecretVolumeSource(K8sModel):
 
 class StorageOSVolumeSource(K8sModel):
     """Represents a StorageOS persistent volume resource."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.StorageOSVolumeSource"
 
     fs_type: str | None = Field(
         default=None,
@@ -4956,6 +5268,7 @@ class StorageOSVolumeSource(K8sModel):
 class Volume(K8sModel):
     """Volume represents a named volume in a pod that may be accessed by any container in the pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Volume"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     aws_elastic_block_store: AWSElasticBlockStoreVolumeSource | None = Field(
@@ -5102,6 +5415,7 @@ class Volume(K8sModel):
 class PodSpec(K8sModel):
     """PodSpec is a description of a pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["containers"])
 
     active_deadline_seconds: int | None = Field(
@@ -5225,6 +5539,7 @@ class PodSpec(K8sModel):
     overhead: dict[str, str] | None = Field(
         default=None,
         description="Overhead represents the resource overhead associated with running a pod for a given RuntimeClass. This field will be autopopulated at admission time by the RuntimeClass admission controller. If the RuntimeClass admission controller is enabled, overhead must not be set in Pod create requests. The RuntimeClass admission controller will reject Pod create requests which have the overhead already set. If RuntimeClass is configured and selected in the PodSpec, Overhead will be set to the value defined in the corresponding RuntimeClass, otherwise it will remain unset and treated as zero. More info: https://git.k8s.io/enhancements/keps/sig-node/688-pod-overhead/README.md",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     preemption_policy: str | None = Field(
         default=None,
@@ -5354,19 +5669,26 @@ class PodSpec(K8sModel):
 class PodCondition(K8sModel):
     """PodCondition contains details for the current condition of this pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_probe_time: datetime.datetime | None = Field(
         default=None,
         alias="lastProbeTime",
         description="Last time we probed the condition.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="Last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="Human-readable message indicating details about last transition."
@@ -5387,6 +5709,7 @@ class PodCondition(K8sModel):
 class PodIP(K8sModel):
     """PodIP represents a single IP address allocated to the pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodIP"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["ip"])
 
     ip: str | None = Field(default=None, description="IP is the IP address assigned to the pod")
@@ -5395,6 +5718,7 @@ class PodIP(K8sModel):
 class PodResourceClaimStatus(K8sModel):
     """PodResourceClaimStatus is stored in the PodStatus for each PodResourceClaim which references a ResourceClaimTemplate. It stores the generated name for the corresponding ResourceClaim."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodResourceClaimStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -5410,6 +5734,8 @@ class PodResourceClaimStatus(K8sModel):
 
 class PodStatus(K8sModel):
     """PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodStatus"
 
     conditions: list[PodCondition] | None = Field(
         default=None,
@@ -5511,7 +5837,10 @@ class PodStatus(K8sModel):
         default=None,
         alias="startTime",
         description="RFC 3339 date and time at which the object was acknowledged by the Kubelet. This is before the Kubelet pulled the container image(s) for the pod.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
 
 
@@ -5521,6 +5850,7 @@ class Pod(K8sObject):
     model_config = ConfigDict(
         json_schema_extra={"x-kubernetes-group-version-kind": [{"group": "", "kind": "Pod", "version": "v1"}]}
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Pod"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Pod"
 
@@ -5555,6 +5885,7 @@ class PodList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "PodList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "PodList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -5581,6 +5912,8 @@ class PodList(K8sObject):
 class PodTemplateSpec(K8sModel):
     """PodTemplateSpec describes the data a pod should have when created from a template"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodTemplateSpec"
+
     metadata: meta_v1.ObjectMeta | None = Field(
         default=None,
         description="Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
@@ -5599,6 +5932,7 @@ class PodTemplate(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "PodTemplate", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodTemplate"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "PodTemplate"
 
@@ -5629,6 +5963,7 @@ class PodTemplateList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "PodTemplateList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.PodTemplateList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "PodTemplateList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -5651,6 +5986,8 @@ class PodTemplateList(K8sObject):
 
 class ReplicationControllerSpec(K8sModel):
     """ReplicationControllerSpec is the specification of a replication controller."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ReplicationControllerSpec"
 
     min_ready_seconds: int | None = Field(
         default=None,
@@ -5677,13 +6014,17 @@ class ReplicationControllerSpec(K8sModel):
 class ReplicationControllerCondition(K8sModel):
     """ReplicationControllerCondition describes the state of a replication controller at a certain point."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ReplicationControllerCondition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["status", "type"])
 
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="The last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None, description="A human readable message indicating details about the transition."
@@ -5698,6 +6039,7 @@ class ReplicationControllerCondition(K8sModel):
 class ReplicationControllerStatus(K8sModel):
     """ReplicationControllerStatus represents the current status of a replication controller."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ReplicationControllerStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["replicas"])
 
     available_replicas: int | None = Field(
@@ -5751,6 +6093,7 @@ class ReplicationController(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ReplicationController"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ReplicationController"
 
@@ -5787,6 +6130,7 @@ class ReplicationControllerList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ReplicationControllerList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ReplicationControllerList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -5813,6 +6157,7 @@ class ReplicationControllerList(K8sObject):
 class ScopedResourceSelectorRequirement(K8sModel):
     """A scoped-resource selector requirement is a selector that contains values, a scope name, and an operator that relates the scope name and values."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ScopedResourceSelectorRequirement"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["operator", "scopeName"])
 
     operator: str | None = Field(
@@ -5833,6 +6178,7 @@ class ScopeSelector(K8sModel):
     """A scope selector represents the AND of the selectors represented by the scoped-resource selector requirements."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ScopeSelector"
 
     match_expressions: list[ScopedResourceSelectorRequirement] | None = Field(
         default=None,
@@ -5845,9 +6191,12 @@ class ScopeSelector(K8sModel):
 class ResourceQuotaSpec(K8sModel):
     """ResourceQuotaSpec defines the desired hard limits to enforce for Quota."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceQuotaSpec"
+
     hard: dict[str, str] | None = Field(
         default=None,
         description="hard is the set of desired hard limits for each named resource. More info: https://kubernetes.io/docs/concepts/policy/resource-quotas/",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     scope_selector: ScopeSelector | None = Field(
         default=None,
@@ -5864,12 +6213,17 @@ class ResourceQuotaSpec(K8sModel):
 class ResourceQuotaStatus(K8sModel):
     """ResourceQuotaStatus defines the enforced hard limits and observed use."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceQuotaStatus"
+
     hard: dict[str, str] | None = Field(
         default=None,
         description="Hard is the set of enforced hard limits for each named resource. More info: https://kubernetes.io/docs/concepts/policy/resource-quotas/",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
     used: dict[str, str] | None = Field(
-        default=None, description="Used is the current observed total usage of the resource in the namespace."
+        default=None,
+        description="Used is the current observed total usage of the resource in the namespace.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
 
 
@@ -5881,6 +6235,7 @@ class ResourceQuota(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ResourceQuota", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceQuota"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ResourceQuota"
 
@@ -5915,6 +6270,7 @@ class ResourceQuotaList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ResourceQuotaList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ResourceQuotaList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ResourceQuotaList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -5946,6 +6302,7 @@ class Secret(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "Secret", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Secret"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Secret"
 
@@ -5989,6 +6346,7 @@ class SecretList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "SecretList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SecretList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "SecretList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -6015,6 +6373,7 @@ class SecretList(K8sObject):
 class ServicePort(K8sModel):
     """ServicePort contains information on service's port."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ServicePort"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["port"])
 
     app_protocol: str | None = Field(
@@ -6046,12 +6405,17 @@ class ServicePort(K8sModel):
         default=None,
         alias="targetPort",
         description="Number or name of the port to access on the pods targeted by the service. Number must be in the range 1 to 65535. Name must be an IANA_SVC_NAME. If this is a string, it will be looked up as a named port in the target Pod's container ports. If this is not specified, the value of the 'port' field is used (an identity map). This field is ignored for services with clusterIP=None, and should be omitted or set equal to the 'port' field. More info: https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
 
 
 class SessionAffinityConfig(K8sModel):
     """SessionAffinityConfig represents the configurations of session affinity."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.SessionAffinityConfig"
 
     client_ip: ClientIPConfig | None = Field(
         default=None,
@@ -6062,6 +6426,8 @@ class SessionAffinityConfig(K8sModel):
 
 class ServiceSpec(K8sModel):
     """ServiceSpec describes the attributes that a user creates on a service."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ServiceSpec"
 
     allocate_load_balancer_node_ports: bool | None = Field(
         default=None,
@@ -6177,6 +6543,8 @@ class ServiceSpec(K8sModel):
 class ServiceStatus(K8sModel):
     """ServiceStatus represents the current status of a service."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ServiceStatus"
+
     conditions: list[meta_v1.Condition] | None = Field(
         default=None,
         description="Current service state",
@@ -6202,6 +6570,7 @@ class Service(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "Service", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.Service"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Service"
 
@@ -6236,6 +6605,7 @@ class ServiceAccount(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ServiceAccount", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ServiceAccount"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ServiceAccount"
 
@@ -6283,6 +6653,7 @@ class ServiceAccountList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ServiceAccountList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ServiceAccountList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ServiceAccountList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -6314,6 +6685,7 @@ class ServiceList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "ServiceList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.ServiceList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "ServiceList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -6337,6 +6709,7 @@ class ServiceList(K8sObject):
 class TopologySelectorLabelRequirement(K8sModel):
     """A topology selector requirement is a selector that matches given label. This is an alpha feature and may change in the future."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.TopologySelectorLabelRequirement"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["key", "values"])
 
     key: str | None = Field(default=None, description="The label key that the selector applies to.")
@@ -6351,6 +6724,7 @@ class TopologySelectorTerm(K8sModel):
     """A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.core.v1.TopologySelectorTerm"
 
     match_label_expressions: list[TopologySelectorLabelRequirement] | None = Field(
         default=None,

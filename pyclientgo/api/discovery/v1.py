@@ -23,6 +23,8 @@ __all__ = [
 class EndpointConditions(K8sModel):
     """EndpointConditions represents the current condition of an endpoint."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.discovery.v1.EndpointConditions"
+
     ready: bool | None = Field(
         default=None,
         description='ready indicates that this endpoint is prepared to receive traffic, according to whatever system is managing the endpoint. A nil value indicates an unknown state. In most cases consumers should interpret this unknown state as ready. For compatibility reasons, ready should never be "true" for terminating endpoints, except when the normal readiness behavior is being explicitly overridden, for example when the associated Service has set the publishNotReadyAddresses flag.',
@@ -40,6 +42,7 @@ class EndpointConditions(K8sModel):
 class ForZone(K8sModel):
     """ForZone provides information about which zones should consume this endpoint."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.discovery.v1.ForZone"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(default=None, description="name represents the name of the zone.")
@@ -47,6 +50,8 @@ class ForZone(K8sModel):
 
 class EndpointHints(K8sModel):
     """EndpointHints provides hints describing how an endpoint should be consumed."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.discovery.v1.EndpointHints"
 
     for_zones: list[ForZone] | None = Field(
         default=None,
@@ -59,6 +64,7 @@ class EndpointHints(K8sModel):
 class Endpoint(K8sModel):
     """Endpoint represents a single logical "backend" implementing a service."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.discovery.v1.Endpoint"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["addresses"])
 
     addresses: list[str] | None = Field(
@@ -101,6 +107,7 @@ class EndpointPort(K8sModel):
     """EndpointPort represents a Port used by an EndpointSlice"""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.discovery.v1.EndpointPort"
 
     app_protocol: str | None = Field(
         default=None,
@@ -132,6 +139,7 @@ class EndpointSlice(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.discovery.v1.EndpointSlice"
     API_VERSION: ClassVar[str] = "discovery.k8s.io/v1"
     KIND: ClassVar[str] = "EndpointSlice"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["addressType", "endpoints"])
@@ -173,6 +181,7 @@ class EndpointSliceList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.discovery.v1.EndpointSliceList"
     API_VERSION: ClassVar[str] = "discovery.k8s.io/v1"
     KIND: ClassVar[str] = "EndpointSliceList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

@@ -16,6 +16,7 @@ __all__ = ["Event", "EventList", "EventSeries"]
 class EventSeries(K8sModel):
     """EventSeries contain information on series of events, i.e. thing that was/is happening continuously for some time. How often to update the EventSeries is up to the event reporters. The default event reporter in "k8s.io/client-go/tools/events/event_broadcaster.go" shows how this struct is updated on heartbeats and can guide customized reporter implementations."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.events.v1.EventSeries"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["count", "lastObservedTime"])
 
     count: int | None = Field(
@@ -27,7 +28,10 @@ class EventSeries(K8sModel):
         default=None,
         alias="lastObservedTime",
         description="lastObservedTime is the time when last Event from the series was seen before last heartbeat.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
+        },
     )
 
 
@@ -39,6 +43,7 @@ class Event(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "events.k8s.io", "kind": "Event", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.events.v1.Event"
     API_VERSION: ClassVar[str] = "events.k8s.io/v1"
     KIND: ClassVar[str] = "Event"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["eventTime"])
@@ -62,13 +67,19 @@ class Event(K8sObject):
         default=None,
         alias="deprecatedFirstTimestamp",
         description="deprecatedFirstTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     deprecated_last_timestamp: datetime.datetime | None = Field(
         default=None,
         alias="deprecatedLastTimestamp",
         description="deprecatedLastTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     deprecated_source: core_v1.EventSource | None = Field(
         default=None,
@@ -79,7 +90,10 @@ class Event(K8sObject):
         default=None,
         alias="eventTime",
         description="eventTime is the time when this Event was first observed. It is required.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime",
+        },
     )
     kind: str | None = Field(
         default="Event",
@@ -135,6 +149,7 @@ class EventList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.events.v1.EventList"
     API_VERSION: ClassVar[str] = "events.k8s.io/v1"
     KIND: ClassVar[str] = "EventList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

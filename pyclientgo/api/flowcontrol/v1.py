@@ -39,6 +39,8 @@ __all__ = [
 class ExemptPriorityLevelConfiguration(K8sModel):
     """ExemptPriorityLevelConfiguration describes the configurable aspects of the handling of exempt requests. In the mandatory exempt configuration object the values in the fields here can be modified by authorized users, unlike the rest of the `spec`."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.ExemptPriorityLevelConfiguration"
+
     lendable_percent: int | None = Field(
         default=None,
         alias="lendablePercent",
@@ -56,6 +58,7 @@ class ExemptPriorityLevelConfiguration(K8sModel):
 class FlowDistinguisherMethod(K8sModel):
     """FlowDistinguisherMethod specifies the method of a flow distinguisher."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.FlowDistinguisherMethod"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     type: str | None = Field(
@@ -67,6 +70,7 @@ class FlowDistinguisherMethod(K8sModel):
 class NonResourcePolicyRule(K8sModel):
     """NonResourcePolicyRule is a predicate that matches non-resource requests according to their verb and the target non-resource URL. A NonResourcePolicyRule matches a request if and only if both (a) at least one member of verbs matches the request and (b) at least one member of nonResourceURLs matches the request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.NonResourcePolicyRule"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["nonResourceURLs", "verbs"])
 
     non_resource_urls: list[str] | None = Field(
@@ -85,6 +89,7 @@ class NonResourcePolicyRule(K8sModel):
 class ResourcePolicyRule(K8sModel):
     """ResourcePolicyRule is a predicate that matches some resource requests, testing the request's verb and the target resource. A ResourcePolicyRule matches a resource request if and only if: (a) at least one member of verbs matches the request, (b) at least one member of apiGroups matches the request, (c) at least one member of resources matches the request, and (d) either (d1) the request does not specify a namespace (i.e., `Namespace==""`) and clusterScope is true or (d2) the request specifies a namespace and least one member of namespaces matches the request's namespace."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.ResourcePolicyRule"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["apiGroups", "resources", "verbs"])
 
     api_groups: list[str] | None = Field(
@@ -118,6 +123,7 @@ class ResourcePolicyRule(K8sModel):
 class GroupSubject(K8sModel):
     """GroupSubject holds detailed information for group-kind subject."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.GroupSubject"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -129,6 +135,7 @@ class GroupSubject(K8sModel):
 class ServiceAccountSubject(K8sModel):
     """ServiceAccountSubject holds detailed information for service-account-kind subject."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.ServiceAccountSubject"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "namespace"])
 
     name: str | None = Field(
@@ -143,6 +150,7 @@ class ServiceAccountSubject(K8sModel):
 class UserSubject(K8sModel):
     """UserSubject holds detailed information for user-kind subject."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.UserSubject"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -168,6 +176,7 @@ class Subject(K8sModel):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.Subject"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind"])
 
     group: GroupSubject | None = Field(default=None, description="`group` matches based on user group name.")
@@ -183,6 +192,7 @@ class Subject(K8sModel):
 class PolicyRulesWithSubjects(K8sModel):
     """PolicyRulesWithSubjects prescribes a test that applies to a request to an apiserver. The test considers the subject making the request, the verb being requested, and the resource to be acted upon. This PolicyRulesWithSubjects matches a request if and only if both (a) at least one member of subjects matches the request and (b) at least one member of resourceRules or nonResourceRules matches the request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.PolicyRulesWithSubjects"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["subjects"])
 
     non_resource_rules: list[NonResourcePolicyRule] | None = Field(
@@ -207,6 +217,7 @@ class PolicyRulesWithSubjects(K8sModel):
 class PriorityLevelConfigurationReference(K8sModel):
     """PriorityLevelConfigurationReference contains information that points to the "request-priority" being used."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -218,6 +229,7 @@ class PriorityLevelConfigurationReference(K8sModel):
 class FlowSchemaSpec(K8sModel):
     """FlowSchemaSpec describes how the FlowSchema's specification looks like."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.FlowSchemaSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["priorityLevelConfiguration"])
 
     distinguisher_method: FlowDistinguisherMethod | None = Field(
@@ -246,11 +258,16 @@ class FlowSchemaSpec(K8sModel):
 class FlowSchemaCondition(K8sModel):
     """FlowSchemaCondition describes conditions for a FlowSchema."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.FlowSchemaCondition"
+
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="`lastTransitionTime` is the last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None,
@@ -269,6 +286,8 @@ class FlowSchemaCondition(K8sModel):
 
 class FlowSchemaStatus(K8sModel):
     """FlowSchemaStatus represents the current state of a FlowSchema."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.FlowSchemaStatus"
 
     conditions: list[FlowSchemaCondition] | None = Field(
         default=None,
@@ -292,6 +311,7 @@ class FlowSchema(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.FlowSchema"
     API_VERSION: ClassVar[str] = "flowcontrol.apiserver.k8s.io/v1"
     KIND: ClassVar[str] = "FlowSchema"
 
@@ -328,6 +348,7 @@ class FlowSchemaList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.FlowSchemaList"
     API_VERSION: ClassVar[str] = "flowcontrol.apiserver.k8s.io/v1"
     KIND: ClassVar[str] = "FlowSchemaList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -350,6 +371,8 @@ class FlowSchemaList(K8sObject):
 
 class QueuingConfiguration(K8sModel):
     """QueuingConfiguration holds the configuration parameters for queuing"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.QueuingConfiguration"
 
     hand_size: int | None = Field(
         default=None,
@@ -380,6 +403,7 @@ class LimitResponse(K8sModel):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.LimitResponse"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     queuing: QueuingConfiguration | None = Field(
@@ -396,6 +420,8 @@ class LimitedPriorityLevelConfiguration(K8sModel):
     """LimitedPriorityLevelConfiguration specifies how to handle requests that are subject to limits. It addresses two issues:
     - How are requests for this priority level limited?
     - What should be done with requests that exceed the limit?"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.LimitedPriorityLevelConfiguration"
 
     borrowing_limit_percent: int | None = Field(
         default=None,
@@ -435,6 +461,7 @@ class PriorityLevelConfigurationSpec(K8sModel):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["type"])
 
     exempt: ExemptPriorityLevelConfiguration | None = Field(
@@ -454,11 +481,16 @@ class PriorityLevelConfigurationSpec(K8sModel):
 class PriorityLevelConfigurationCondition(K8sModel):
     """PriorityLevelConfigurationCondition defines the condition of priority level."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationCondition"
+
     last_transition_time: datetime.datetime | None = Field(
         default=None,
         alias="lastTransitionTime",
         description="`lastTransitionTime` is the last time the condition transitioned from one status to another.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None,
@@ -477,6 +509,8 @@ class PriorityLevelConfigurationCondition(K8sModel):
 
 class PriorityLevelConfigurationStatus(K8sModel):
     """PriorityLevelConfigurationStatus represents the current state of a "request-priority"."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationStatus"
 
     conditions: list[PriorityLevelConfigurationCondition] | None = Field(
         default=None,
@@ -504,6 +538,7 @@ class PriorityLevelConfiguration(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration"
     API_VERSION: ClassVar[str] = "flowcontrol.apiserver.k8s.io/v1"
     KIND: ClassVar[str] = "PriorityLevelConfiguration"
 
@@ -544,6 +579,7 @@ class PriorityLevelConfigurationList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.flowcontrol.v1.PriorityLevelConfigurationList"
     API_VERSION: ClassVar[str] = "flowcontrol.apiserver.k8s.io/v1"
     KIND: ClassVar[str] = "PriorityLevelConfigurationList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

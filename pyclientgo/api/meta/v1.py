@@ -37,6 +37,7 @@ __all__ = [
 class GroupVersionForDiscovery(K8sModel):
     """GroupVersion contains the "group/version" and "version" string of a version. It is made a struct to keep extensibility."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.GroupVersionForDiscovery"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["groupVersion", "version"])
 
     group_version: str | None = Field(
@@ -53,6 +54,7 @@ class GroupVersionForDiscovery(K8sModel):
 class ServerAddressByClientCIDR(K8sModel):
     """ServerAddressByClientCIDR helps the client to determine the server address that they should use, depending on the clientCIDR that they match."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.ServerAddressByClientCIDR"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["clientCIDR", "serverAddress"])
 
     client_cidr: str | None = Field(
@@ -75,6 +77,7 @@ class APIGroup(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "APIGroup", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroup"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "APIGroup"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "versions"])
@@ -115,6 +118,7 @@ class APIGroupList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "APIGroupList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.APIGroupList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "APIGroupList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["groups"])
@@ -138,6 +142,7 @@ class APIGroupList(K8sObject):
 class APIResource(K8sModel):
     """APIResource specifies the name of a resource and whether it is namespaced."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.APIResource"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind", "name", "namespaced", "singularName", "verbs"])
 
     categories: list[str] | None = Field(
@@ -191,6 +196,7 @@ class APIResourceList(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "APIResourceList", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.APIResourceList"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "APIResourceList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["groupVersion", "resources"])
@@ -224,6 +230,7 @@ class APIVersions(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "APIVersions", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.APIVersions"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "APIVersions"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["serverAddressByClientCIDRs", "versions"])
@@ -253,6 +260,7 @@ class APIVersions(K8sObject):
 class Condition(K8sModel):
     """Condition contains details for one aspect of the current state of this API Resource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.Condition"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(
         ["lastTransitionTime", "message", "reason", "status", "type"]
     )
@@ -261,7 +269,10 @@ class Condition(K8sModel):
         default=None,
         alias="lastTransitionTime",
         description="lastTransitionTime is the last time the condition transitioned from one status to another. This should be when the underlying condition changed.  If that is not known, then using the time when the API field changed is acceptable.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     message: str | None = Field(
         default=None,
@@ -287,6 +298,8 @@ class Condition(K8sModel):
 
 class Preconditions(K8sModel):
     """Preconditions must be fulfilled before an operation (update, delete, etc.) is carried out."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.Preconditions"
 
     resource_version: str | None = Field(
         default=None, alias="resourceVersion", description="Specifies the target ResourceVersion"
@@ -364,6 +377,7 @@ class DeleteOptions(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "DeleteOptions"
 
@@ -412,6 +426,7 @@ class DeleteOptions(K8sObject):
 class FieldSelectorRequirement(K8sModel):
     """FieldSelectorRequirement is a selector that contains values, a key, and an operator that relates the key and values."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.FieldSelectorRequirement"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["key", "operator"])
 
     key: str | None = Field(
@@ -431,6 +446,7 @@ class FieldSelectorRequirement(K8sModel):
 class LabelSelectorRequirement(K8sModel):
     """A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["key", "operator"])
 
     key: str | None = Field(default=None, description="key is the label key that the selector applies to.")
@@ -449,6 +465,7 @@ class LabelSelector(K8sModel):
     """A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"
 
     match_expressions: list[LabelSelectorRequirement] | None = Field(
         default=None,
@@ -465,6 +482,8 @@ class LabelSelector(K8sModel):
 
 class ListMeta(K8sModel):
     """ListMeta describes metadata that synthetic resources must have, including lists and various status objects. A resource may have only one of {ObjectMeta, ListMeta}."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"
 
     continue_: str | None = Field(
         default=None,
@@ -492,6 +511,8 @@ class ListMeta(K8sModel):
 class ManagedFieldsEntry(K8sModel):
     """ManagedFieldsEntry is a workflow-id, a FieldSet and the group version of the resource that the fieldset applies to."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry"
+
     api_version: str | None = Field(
         default=None,
         alias="apiVersion",
@@ -506,6 +527,7 @@ class ManagedFieldsEntry(K8sModel):
         default=None,
         alias="fieldsV1",
         description='FieldsV1 holds the first JSON version format as described in the "FieldsV1" type.',
+        json_schema_extra={"x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1"},
     )
     manager: str | None = Field(
         default=None, description="Manager is an identifier of the workflow managing these fields."
@@ -521,7 +543,10 @@ class ManagedFieldsEntry(K8sModel):
     time: datetime.datetime | None = Field(
         default=None,
         description="Time is the timestamp of when the ManagedFields entry was added. The timestamp will also be updated if a field is added, the manager changes any of the owned fields value or removes a field. The timestamp does not update when a field is removed from the entry because another manager took it over.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
 
 
@@ -529,6 +554,7 @@ class OwnerReference(K8sModel):
     """OwnerReference contains enough information to let you identify an owning object. An owning object must be in the same namespace as the dependent, or be cluster-scoped, so there is no namespace field."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["apiVersion", "kind", "name", "uid"])
 
     api_version: str | None = Field(
@@ -559,6 +585,8 @@ class OwnerReference(K8sModel):
 class ObjectMeta(K8sModel):
     """ObjectMeta is metadata that all persisted resources must have, which includes all objects users must create."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
     annotations: dict[str, str] | None = Field(
         default=None,
         description="Annotations is an unstructured key value map stored with a resource that may be set by external tools to store and retrieve arbitrary metadata. They are not queryable and should be preserved when modifying objects. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations",
@@ -567,7 +595,10 @@ class ObjectMeta(K8sModel):
         default=None,
         alias="creationTimestamp",
         description="CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     deletion_grace_period_seconds: int | None = Field(
         default=None,
@@ -579,7 +610,10 @@ class ObjectMeta(K8sModel):
         default=None,
         alias="deletionTimestamp",
         description="DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted. This field is set by the server when a graceful deletion is requested by the user, and is not directly settable by a client. The resource is expected to be deleted (no longer visible from resource lists, and not reachable by name) after the time in this field, once the finalizers list is empty. As long as the finalizers list contains items, deletion is blocked. Once the deletionTimestamp is set, this value may not be unset or be set further into the future, although it may be shortened or the resource may be deleted prior to this time. For example, a user may request that a pod is deleted in 30 seconds. The Kubelet will react by sending a graceful termination signal to the containers in the pod. After that 30 seconds, the Kubelet will send a hard termination signal (SIGKILL) to the container and after cleanup, remove the pod from the API. In the presence of network partitions, this object may still exist after this timestamp, until an administrator or automated process can determine the resource is fully terminated. If not set, graceful deletion of the object has not been requested.\n\nPopulated by the system when a graceful deletion is requested. Read-only. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
     finalizers: list[str] | None = Field(
         default=None,
@@ -644,11 +678,15 @@ class ObjectMeta(K8sModel):
 class Patch(K8sModel):
     """Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch"
+
     pass
 
 
 class StatusCause(K8sModel):
     """StatusCause provides more information about an api.Status failure, including cases when multiple errors are encountered."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusCause"
 
     field: str | None = Field(
         default=None,
@@ -666,6 +704,8 @@ class StatusCause(K8sModel):
 
 class StatusDetails(K8sModel):
     """StatusDetails is a set of additional properties that MAY be set by the server to provide additional information about a response. The Reason field of a Status object defines what attributes will be set. Clients must ignore fields that do not match the defined type of each attribute, and should assume that any attribute may be empty, invalid, or under defined."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.StatusDetails"
 
     causes: list[StatusCause] | None = Field(
         default=None,
@@ -704,6 +744,7 @@ class Status(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "", "kind": "Status", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.Status"
     API_VERSION: ClassVar[str] = "v1"
     KIND: ClassVar[str] = "Status"
 
@@ -813,10 +854,12 @@ class WatchEvent(K8sModel):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["object", "type"])
 
     object: dict[str, Any] | None = Field(
         default=None,
         description="Object is:\n * If Type is Added or Modified: the new state of the object.\n * If Type is Deleted: the state of the object immediately before deletion.\n * If Type is Error: *Status is recommended; other types may make sense\n   depending on context.",
+        json_schema_extra={"x-openapi-ref": "io.k8s.apimachinery.pkg.runtime.RawExtension"},
     )
     type: str | None = None

@@ -43,6 +43,7 @@ class ServiceBackendPort(K8sModel):
     """ServiceBackendPort is the service port being referenced."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.ServiceBackendPort"
 
     name: str | None = Field(
         default=None,
@@ -58,6 +59,7 @@ class ServiceBackendPort(K8sModel):
 class IngressServiceBackend(K8sModel):
     """IngressServiceBackend references a Kubernetes Service as a Backend."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressServiceBackend"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name"])
 
     name: str | None = Field(
@@ -73,6 +75,8 @@ class IngressServiceBackend(K8sModel):
 class IngressBackend(K8sModel):
     """IngressBackend describes all endpoints for a given service and port."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressBackend"
+
     resource: core_v1.TypedLocalObjectReference | None = Field(
         default=None,
         description='resource is an ObjectRef to another Kubernetes resource in the namespace of the Ingress object. If resource is specified, a service.Name and service.Port must not be specified. This is a mutually exclusive setting with "Service".',
@@ -86,6 +90,7 @@ class IngressBackend(K8sModel):
 class HTTPIngressPath(K8sModel):
     """HTTPIngressPath associates a path with a backend. Incoming urls matching the path are forwarded to the backend."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.HTTPIngressPath"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["backend", "pathType"])
 
     backend: IngressBackend | None = Field(
@@ -106,6 +111,7 @@ class HTTPIngressPath(K8sModel):
 class HTTPIngressRuleValue(K8sModel):
     """HTTPIngressRuleValue is a list of http selectors pointing to backends. In the example: http://<host>/<path>?<searchpart> -> backend where where parts of the url correspond to RFC 3986, this resource will be used to match against everything after the last '/' and before the first '?' or '#'."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.HTTPIngressRuleValue"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["paths"])
 
     paths: list[HTTPIngressPath] | None = Field(
@@ -118,6 +124,7 @@ class HTTPIngressRuleValue(K8sModel):
 class IPBlock(K8sModel):
     """IPBlock describes a particular CIDR (Ex. "192.168.1.0/24","2001:db8::/64") that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The except entry describes CIDRs that should not be included within this rule."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IPBlock"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["cidr"])
 
     cidr: str | None = Field(
@@ -135,6 +142,8 @@ class IPBlock(K8sModel):
 class IngressRule(K8sModel):
     """IngressRule represents the rules mapping the paths under a specified host to the related backend services. Incoming requests are first evaluated for a host match, then routed to the backend associated with the matching IngressRuleValue."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressRule"
+
     host: str | None = Field(
         default=None,
         description='host is the fully qualified domain name of a network host, as defined by RFC 3986. Note the following deviations from the "host" part of the URI as defined in RFC 3986: 1. IPs are not allowed. Currently an IngressRuleValue can only apply to\n   the IP in the Spec of the parent Ingress.\n2. The `:` delimiter is not respected because ports are not allowed.\n\t  Currently the port of an Ingress is implicitly :80 for http and\n\t  :443 for https.\nBoth these may change in the future. Incoming requests are matched against the host before the IngressRuleValue. If the host is unspecified, the Ingress routes all traffic based on the specified IngressRuleValue.\n\nhost can be "precise" which is a domain name without the terminating dot of a network host (e.g. "foo.bar.com") or "wildcard", which is a domain name prefixed with a single wildcard label (e.g. "*.foo.com"). The wildcard character \'*\' must appear by itself as the first DNS label and matches only a single label. You cannot have a wildcard label by itself (e.g. Host == "*"). Requests will be matched against the Host field in the following way: 1. If host is precise, the request matches this rule if the http host header is equal to Host. 2. If host is a wildcard, then the request matches this rule if the http host header is to equal to the suffix (removing the first label) of the wildcard rule.',
@@ -144,6 +153,8 @@ class IngressRule(K8sModel):
 
 class IngressTLS(K8sModel):
     """IngressTLS describes the transport layer security associated with an ingress."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressTLS"
 
     hosts: list[str] | None = Field(
         default=None,
@@ -159,6 +170,8 @@ class IngressTLS(K8sModel):
 
 class IngressSpec(K8sModel):
     """IngressSpec describes the Ingress the user wishes to exist."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressSpec"
 
     default_backend: IngressBackend | None = Field(
         default=None,
@@ -185,6 +198,7 @@ class IngressSpec(K8sModel):
 class IngressPortStatus(K8sModel):
     """IngressPortStatus represents the error condition of a service port"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressPortStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["port", "protocol"])
 
     error: str | None = Field(
@@ -205,6 +219,8 @@ class IngressPortStatus(K8sModel):
 class IngressLoadBalancerIngress(K8sModel):
     """IngressLoadBalancerIngress represents the status of a load-balancer ingress point."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressLoadBalancerIngress"
+
     hostname: str | None = Field(
         default=None, description="hostname is set for load-balancer ingress points that are DNS based."
     )
@@ -221,6 +237,8 @@ class IngressLoadBalancerIngress(K8sModel):
 class IngressLoadBalancerStatus(K8sModel):
     """IngressLoadBalancerStatus represents the status of a load-balancer."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressLoadBalancerStatus"
+
     ingress: list[IngressLoadBalancerIngress] | None = Field(
         default=None,
         description="ingress is a list containing ingress points for the load-balancer.",
@@ -230,6 +248,8 @@ class IngressLoadBalancerStatus(K8sModel):
 
 class IngressStatus(K8sModel):
     """IngressStatus describe the current state of the Ingress."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressStatus"
 
     load_balancer: IngressLoadBalancerStatus | None = Field(
         default=None,
@@ -248,6 +268,7 @@ class Ingress(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.Ingress"
     API_VERSION: ClassVar[str] = "networking.k8s.io/v1"
     KIND: ClassVar[str] = "Ingress"
 
@@ -277,6 +298,7 @@ class Ingress(K8sObject):
 class IngressClassParametersReference(K8sModel):
     """IngressClassParametersReference identifies an API object. This can be used to specify a cluster or namespace-scoped resource."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressClassParametersReference"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind", "name"])
 
     api_group: str | None = Field(
@@ -299,6 +321,8 @@ class IngressClassParametersReference(K8sModel):
 class IngressClassSpec(K8sModel):
     """IngressClassSpec provides information about the class of an Ingress."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressClassSpec"
+
     controller: str | None = Field(
         default=None,
         description='controller refers to the name of the controller that should handle this class. This allows for different "flavors" that are controlled by the same controller. For example, you may have different parameters for the same implementing controller. This should be specified as a domain-prefixed path no more than 250 characters in length, e.g. "acme.io/ingress-controller". This field is immutable.',
@@ -319,6 +343,7 @@ class IngressClass(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressClass"
     API_VERSION: ClassVar[str] = "networking.k8s.io/v1"
     KIND: ClassVar[str] = "IngressClass"
 
@@ -351,6 +376,7 @@ class IngressClassList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressClassList"
     API_VERSION: ClassVar[str] = "networking.k8s.io/v1"
     KIND: ClassVar[str] = "IngressClassList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -378,6 +404,7 @@ class IngressList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.IngressList"
     API_VERSION: ClassVar[str] = "networking.k8s.io/v1"
     KIND: ClassVar[str] = "IngressList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -401,6 +428,8 @@ class IngressList(K8sObject):
 class NetworkPolicyPeer(K8sModel):
     """NetworkPolicyPeer describes a peer to allow traffic to/from. Only certain combinations of fields are allowed"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.NetworkPolicyPeer"
+
     ip_block: IPBlock | None = Field(
         default=None,
         alias="ipBlock",
@@ -421,6 +450,8 @@ class NetworkPolicyPeer(K8sModel):
 class NetworkPolicyPort(K8sModel):
     """NetworkPolicyPort describes a port to allow traffic on"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.NetworkPolicyPort"
+
     end_port: int | None = Field(
         default=None,
         alias="endPort",
@@ -430,7 +461,10 @@ class NetworkPolicyPort(K8sModel):
     port: int | str | None = Field(
         default=None,
         description="port represents the port on the given protocol. This can either be a numerical or named port on a pod. If this field is not provided, this matches all port names and numbers. If present, only traffic on the specified protocol AND port will be matched.",
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
     protocol: str | None = Field(
         default=None,
@@ -440,6 +474,8 @@ class NetworkPolicyPort(K8sModel):
 
 class NetworkPolicyEgressRule(K8sModel):
     """NetworkPolicyEgressRule describes a particular set of traffic that is allowed out of pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and to. This type is beta-level in 1.8"""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.NetworkPolicyEgressRule"
 
     ports: list[NetworkPolicyPort] | None = Field(
         default=None,
@@ -455,6 +491,8 @@ class NetworkPolicyEgressRule(K8sModel):
 
 class NetworkPolicyIngressRule(K8sModel):
     """NetworkPolicyIngressRule describes a particular set of traffic that is allowed to the pods matched by a NetworkPolicySpec's podSelector. The traffic must match both ports and from."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.NetworkPolicyIngressRule"
 
     from_: list[NetworkPolicyPeer] | None = Field(
         default=None,
@@ -472,6 +510,7 @@ class NetworkPolicyIngressRule(K8sModel):
 class NetworkPolicySpec(K8sModel):
     """NetworkPolicySpec provides the specification of a NetworkPolicy"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.NetworkPolicySpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["podSelector"])
 
     egress: list[NetworkPolicyEgressRule] | None = Field(
@@ -507,6 +546,7 @@ class NetworkPolicy(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.NetworkPolicy"
     API_VERSION: ClassVar[str] = "networking.k8s.io/v1"
     KIND: ClassVar[str] = "NetworkPolicy"
 
@@ -539,6 +579,7 @@ class NetworkPolicyList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.networking.v1.NetworkPolicyList"
     API_VERSION: ClassVar[str] = "networking.k8s.io/v1"
     KIND: ClassVar[str] = "NetworkPolicyList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

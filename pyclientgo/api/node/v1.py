@@ -15,15 +15,20 @@ __all__ = ["Overhead", "RuntimeClass", "RuntimeClassList", "Scheduling"]
 class Overhead(K8sModel):
     """Overhead structure represents the resource overhead associated with running a pod."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.node.v1.Overhead"
+
     pod_fixed: dict[str, str] | None = Field(
         default=None,
         alias="podFixed",
         description="podFixed represents the fixed resource overhead associated with running a pod.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity"},
     )
 
 
 class Scheduling(K8sModel):
     """Scheduling specifies the scheduling constraints for nodes supporting a RuntimeClass."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.node.v1.Scheduling"
 
     node_selector: dict[str, str] | None = Field(
         default=None,
@@ -48,6 +53,7 @@ class RuntimeClass(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.node.v1.RuntimeClass"
     API_VERSION: ClassVar[str] = "node.k8s.io/v1"
     KIND: ClassVar[str] = "RuntimeClass"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["handler"])
@@ -89,6 +95,7 @@ class RuntimeClassList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.node.v1.RuntimeClassList"
     API_VERSION: ClassVar[str] = "node.k8s.io/v1"
     KIND: ClassVar[str] = "RuntimeClassList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

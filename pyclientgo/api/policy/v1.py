@@ -26,6 +26,7 @@ class Eviction(K8sObject):
             "x-kubernetes-group-version-kind": [{"group": "policy", "kind": "Eviction", "version": "v1"}]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.policy.v1.Eviction"
     API_VERSION: ClassVar[str] = "policy/v1"
     KIND: ClassVar[str] = "Eviction"
 
@@ -49,17 +50,25 @@ class Eviction(K8sObject):
 class PodDisruptionBudgetSpec(K8sModel):
     """PodDisruptionBudgetSpec is a description of a PodDisruptionBudget."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.policy.v1.PodDisruptionBudgetSpec"
+
     max_unavailable: int | str | None = Field(
         default=None,
         alias="maxUnavailable",
         description='An eviction is allowed if at most "maxUnavailable" pods selected by "selector" are unavailable after the eviction, i.e. even in absence of the evicted pod. For example, one can prevent all voluntary evictions by specifying 0. This is a mutually exclusive setting with "minAvailable".',
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
     min_available: int | str | None = Field(
         default=None,
         alias="minAvailable",
         description='An eviction is allowed if at least "minAvailable" pods selected by "selector" will still be available after the eviction, i.e. even in the absence of the evicted pod.  So for example you can prevent all voluntary evictions by specifying "100%".',
-        json_schema_extra={"format": "int-or-string"},
+        json_schema_extra={
+            "format": "int-or-string",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        },
     )
     selector: meta_v1.LabelSelector | None = Field(
         default=None,
@@ -76,6 +85,7 @@ class PodDisruptionBudgetSpec(K8sModel):
 class PodDisruptionBudgetStatus(K8sModel):
     """PodDisruptionBudgetStatus represents information about the status of a PodDisruptionBudget. Status may trail the actual state of a system."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.policy.v1.PodDisruptionBudgetStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(
         ["currentHealthy", "desiredHealthy", "disruptionsAllowed", "expectedPods"]
     )
@@ -106,6 +116,7 @@ class PodDisruptionBudgetStatus(K8sModel):
         default=None,
         alias="disruptedPods",
         description="DisruptedPods contains information about pods whose eviction was processed by the API server eviction subresource handler but has not yet been observed by the PodDisruptionBudget controller. A pod will be in this map from the time when the API server processed the eviction request to the time when the pod is seen by PDB controller as having been marked for deletion (or after a timeout). The key in the map is the name of the pod and the value is the time when the API server processed the eviction request. If the deletion didn't occur and a pod is still there it will be removed from the list automatically by PodDisruptionBudget controller after some time. If everything goes smooth this map should be empty for the most of the time. Large number of entries in the map may indicate problems with pod deletions.",
+        json_schema_extra={"x-openapi-items-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time"},
     )
     disruptions_allowed: int | None = Field(
         default=None,
@@ -137,6 +148,7 @@ class PodDisruptionBudget(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.policy.v1.PodDisruptionBudget"
     API_VERSION: ClassVar[str] = "policy/v1"
     KIND: ClassVar[str] = "PodDisruptionBudget"
 
@@ -171,6 +183,7 @@ class PodDisruptionBudgetList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.policy.v1.PodDisruptionBudgetList"
     API_VERSION: ClassVar[str] = "policy/v1"
     KIND: ClassVar[str] = "PodDisruptionBudgetList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

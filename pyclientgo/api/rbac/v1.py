@@ -27,6 +27,8 @@ __all__ = [
 class AggregationRule(K8sModel):
     """AggregationRule describes how to locate ClusterRoles to aggregate into the ClusterRole"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.AggregationRule"
+
     cluster_role_selectors: list[meta_v1.LabelSelector] | None = Field(
         default=None,
         alias="clusterRoleSelectors",
@@ -38,6 +40,7 @@ class AggregationRule(K8sModel):
 class PolicyRule(K8sModel):
     """PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.PolicyRule"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["verbs"])
 
     api_groups: list[str] | None = Field(
@@ -80,6 +83,7 @@ class ClusterRole(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.ClusterRole"
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "ClusterRole"
 
@@ -109,6 +113,7 @@ class RoleRef(K8sModel):
     """RoleRef contains information that points to the role being used"""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.RoleRef"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["apiGroup", "kind", "name"])
 
     api_group: str | None = Field(
@@ -122,6 +127,7 @@ class Subject(K8sModel):
     """Subject contains a reference to the object or user identities a role binding applies to.  This can either hold a direct API object reference, or a value for non-objects such as user and group names."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-map-type": "atomic"})
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.Subject"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["kind", "name"])
 
     api_group: str | None = Field(
@@ -150,6 +156,7 @@ class ClusterRoleBinding(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.ClusterRoleBinding"
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "ClusterRoleBinding"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["roleRef"])
@@ -186,6 +193,7 @@ class ClusterRoleBindingList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.ClusterRoleBindingList"
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "ClusterRoleBindingList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -215,6 +223,7 @@ class ClusterRoleList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.ClusterRoleList"
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "ClusterRoleList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -242,6 +251,7 @@ class Role(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.Role"
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "Role"
 
@@ -272,6 +282,7 @@ class RoleBinding(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.RoleBinding"
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "RoleBinding"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["roleRef"])
@@ -308,6 +319,7 @@ class RoleBindingList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.RoleBindingList"
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "RoleBindingList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -335,6 +347,7 @@ class RoleList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.rbac.v1.RoleList"
     API_VERSION: ClassVar[str] = "rbac.authorization.k8s.io/v1"
     KIND: ClassVar[str] = "RoleList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

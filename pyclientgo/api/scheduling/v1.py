@@ -21,6 +21,7 @@ class PriorityClass(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.scheduling.v1.PriorityClass"
     API_VERSION: ClassVar[str] = "scheduling.k8s.io/v1"
     KIND: ClassVar[str] = "PriorityClass"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["value"])
@@ -69,6 +70,7 @@ class PriorityClassList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.scheduling.v1.PriorityClassList"
     API_VERSION: ClassVar[str] = "scheduling.k8s.io/v1"
     KIND: ClassVar[str] = "PriorityClassList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

@@ -36,6 +36,7 @@ __all__ = [
 class TokenRequest(K8sModel):
     """TokenRequest contains parameters of a service account token."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.TokenRequest"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["audience"])
 
     audience: str | None = Field(
@@ -52,6 +53,8 @@ class TokenRequest(K8sModel):
 
 class CSIDriverSpec(K8sModel):
     """CSIDriverSpec is the specification of a CSIDriver."""
+
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSIDriverSpec"
 
     attach_required: bool | None = Field(
         default=None,
@@ -107,6 +110,7 @@ class CSIDriver(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSIDriver"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "CSIDriver"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
@@ -139,6 +143,7 @@ class CSIDriverList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSIDriverList"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "CSIDriverList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -162,6 +167,8 @@ class CSIDriverList(K8sObject):
 class VolumeNodeResources(K8sModel):
     """VolumeNodeResources is a set of resource limits for scheduling of volumes."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.VolumeNodeResources"
+
     count: int | None = Field(
         default=None,
         description="count indicates the maximum number of unique volumes managed by the CSI driver that can be used on a node. A volume that is both attached and mounted on a node is considered to be used once, not twice. The same rule applies for a unique volume that is shared among multiple pods on the same node. If this field is not specified, then the supported number of volumes on this node is unbounded.",
@@ -172,6 +179,7 @@ class VolumeNodeResources(K8sModel):
 class CSINodeDriver(K8sModel):
     """CSINodeDriver holds information about the specification of one CSI driver installed on a node"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSINodeDriver"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["name", "nodeID"])
 
     allocatable: VolumeNodeResources | None = Field(
@@ -198,6 +206,7 @@ class CSINodeDriver(K8sModel):
 class CSINodeSpec(K8sModel):
     """CSINodeSpec holds information about the specification of all CSI drivers installed on a node"""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSINodeSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["drivers"])
 
     drivers: list[CSINodeDriver] | None = Field(
@@ -222,6 +231,7 @@ class CSINode(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSINode"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "CSINode"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
@@ -252,6 +262,7 @@ class CSINodeList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSINodeList"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "CSINodeList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -290,6 +301,7 @@ class CSIStorageCapacity(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSIStorageCapacity"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "CSIStorageCapacity"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["storageClassName"])
@@ -302,7 +314,10 @@ class CSIStorageCapacity(K8sObject):
     capacity: str | None = Field(
         default=None,
         description="capacity is the value reported by the CSI driver in its GetCapacityResponse for a GetCapacityRequest with topology and parameters that match the previous fields.\n\nThe semantic is currently (CSI spec 1.2) defined as: The available capacity, in bytes, of the storage that can be used to provision volumes. If not set, that information is currently unavailable.",
-        json_schema_extra={"format": "quantity"},
+        json_schema_extra={
+            "format": "quantity",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        },
     )
     kind: str | None = Field(
         default="CSIStorageCapacity",
@@ -312,7 +327,10 @@ class CSIStorageCapacity(K8sObject):
         default=None,
         alias="maximumVolumeSize",
         description="maximumVolumeSize is the value reported by the CSI driver in its GetCapacityResponse for a GetCapacityRequest with topology and parameters that match the previous fields.\n\nThis is defined since CSI spec 1.4.0 as the largest size that may be used in a CreateVolumeRequest.capacity_range.required_bytes field to create a volume with the same parameters as those in GetCapacityRequest. The corresponding value in the Kubernetes API is ResourceRequirements.Requests in a volume claim.",
-        json_schema_extra={"format": "quantity"},
+        json_schema_extra={
+            "format": "quantity",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        },
     )
     metadata: meta_v1.ObjectMeta | None = Field(
         default=None,
@@ -340,6 +358,7 @@ class CSIStorageCapacityList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.CSIStorageCapacityList"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "CSIStorageCapacityList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -374,6 +393,7 @@ class StorageClass(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.StorageClass"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "StorageClass"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["provisioner"])
@@ -437,6 +457,7 @@ class StorageClassList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.StorageClassList"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "StorageClassList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])
@@ -460,6 +481,8 @@ class StorageClassList(K8sObject):
 class VolumeAttachmentSource(K8sModel):
     """VolumeAttachmentSource represents a volume that should be attached. Right now only PersistentVolumes can be attached via external attacher, in the future we may allow also inline volumes in pods. Exactly one member can be set."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.VolumeAttachmentSource"
+
     inline_volume_spec: core_v1.PersistentVolumeSpec | None = Field(
         default=None,
         alias="inlineVolumeSpec",
@@ -475,6 +498,7 @@ class VolumeAttachmentSource(K8sModel):
 class VolumeAttachmentSpec(K8sModel):
     """VolumeAttachmentSpec is the specification of a VolumeAttachment request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.VolumeAttachmentSpec"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["attacher", "nodeName", "source"])
 
     attacher: str | None = Field(
@@ -494,6 +518,8 @@ class VolumeAttachmentSpec(K8sModel):
 class VolumeError(K8sModel):
     """VolumeError captures an error encountered during a volume operation."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.VolumeError"
+
     message: str | None = Field(
         default=None,
         description="message represents the error encountered during Attach or Detach operation. This string may be logged, so it should not contain sensitive information.",
@@ -501,13 +527,17 @@ class VolumeError(K8sModel):
     time: datetime.datetime | None = Field(
         default=None,
         description="time represents the time the error was encountered.",
-        json_schema_extra={"format": "date-time"},
+        json_schema_extra={
+            "format": "date-time",
+            "x-openapi-ref": "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
+        },
     )
 
 
 class VolumeAttachmentStatus(K8sModel):
     """VolumeAttachmentStatus is the status of a VolumeAttachment request."""
 
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.VolumeAttachmentStatus"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["attached"])
 
     attach_error: VolumeError | None = Field(
@@ -543,6 +573,7 @@ class VolumeAttachment(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.VolumeAttachment"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "VolumeAttachment"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["spec"])
@@ -580,6 +611,7 @@ class VolumeAttachmentList(K8sObject):
             ]
         }
     )
+    OPENAPI_NAME: ClassVar[str] = "io.k8s.api.storage.v1.VolumeAttachmentList"
     API_VERSION: ClassVar[str] = "storage.k8s.io/v1"
     KIND: ClassVar[str] = "VolumeAttachmentList"
     REQUIRED: ClassVar[frozenset[str]] = frozenset(["items"])

@@ -205,6 +205,9 @@ class _Converter:
             override = _FIELD_REFS.get((self.owner_name, wire))
             if override is not None and top:  # e.g. JSONSchemaProps.enum: array of JSON
                 return {"type": "array", "items": {"$ref": ref(override)}}
+            items_ref = extra.get("x-openapi-items-ref") if top else None
+            if isinstance(items_ref, str):
+                return {"type": "array", "items": {"$ref": ref(items_ref)}}
             return {"type": "array", "items": self.inner(item, "", {}, top=False)}
         scalar = self.scalar_ref(annotation, wire, extra) if top else self.scalar_ref(annotation, "", {})
         if scalar == _OR_STRING_ARRAY:  # JSONSchemaProps.dependencies: a map of them
@@ -212,6 +215,9 @@ class _Converter:
         if scalar is not None:
             return {"allOf": [{"$ref": ref(scalar)}]} if top else {"$ref": ref(scalar)}
         if origin is dict:
+            items_ref = extra.get("x-openapi-items-ref") if top else None
+            if isinstance(items_ref, str):
+                return {"type": "object", "additionalProperties": {"$ref": ref(items_ref)}}
             value = typing.get_args(annotation)[1] if typing.get_args(annotation) else Any
             return {"type": "object", "additionalProperties": self.inner(value, "", {}, top=False)}
         if annotation in _PRIMITIVES:
