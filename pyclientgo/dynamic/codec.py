@@ -42,6 +42,9 @@ class UnstructuredCodec(Codec[Unstructured, Unstructured, Unstructured, Unstruct
     def encode(self, obj: Any) -> bytes:
         return encode_body(obj)
 
+    def encode_scale(self, scale: Any) -> bytes:
+        return encode_body(scale)
+
     def identity(self, obj: Unstructured) -> tuple[str | None, str | None]:
         metadata = obj.get("metadata") or {}
         return metadata.get("name"), metadata.get("namespace")

@@ -65,8 +65,12 @@ class Codec(ABC, Generic[T, L, S, D]):
         """A ``meta/v1 Status`` from a response body."""
 
     @abstractmethod
-    def encode(self, obj: T | S | Any) -> bytes:
-        """Request body bytes of an object (or a scale)."""
+    def encode(self, obj: T | Any) -> bytes:
+        """Request body bytes of an object."""
+
+    @abstractmethod
+    def encode_scale(self, scale: S | Any) -> bytes:
+        """Request body bytes of a scale."""
 
     @abstractmethod
     def identity(self, obj: T) -> tuple[str | None, str | None]:
@@ -117,6 +121,13 @@ class ModelCodec(Codec[M, ML, "Scale", "Status"]):
             return obj.to_json()
         # A plain dict is accepted too, validated into the model first so mistakes surface early.
         return self.model.from_dict(obj).to_json()
+
+    def encode_scale(self, scale: Any) -> bytes:
+        from pyclientgo.api.autoscaling.v1 import Scale
+
+        if isinstance(scale, K8sModel):
+            return scale.to_json()
+        return Scale.from_dict(scale).to_json()
 
     def identity(self, obj: M) -> tuple[str | None, str | None]:
         return object_identity(obj)

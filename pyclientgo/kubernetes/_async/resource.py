@@ -427,7 +427,7 @@ class AsyncResourceClientBase(Generic[T, L, S, D]):
         params = options.write_params(
             dry_run=dry_run, field_manager=field_manager, field_validation=field_validation
         )
-        data = await self._send("PUT", self._scale_path(name), params, self.codec.encode(scale))
+        data = await self._send("PUT", self._scale_path(name), params, self.codec.encode_scale(scale))
         return self.codec.decode_scale(data)
 
     async def patch_scale(

@@ -283,6 +283,13 @@ async def test_scale(router: respx.MockRouter, cs: AsyncClientset) -> None:
     assert get.called
     await deployments.update_scale("d", Scale(metadata={"name": "d"}, spec={"replicas": 5}))
     assert body(put)["spec"] == {"replicas": 5} and body(put)["kind"] == "Scale"
+    await deployments.update_scale("d", {"metadata": {"name": "d"}, "spec": {"replicas": 6}})  # type: ignore[arg-type]
+    assert body(put) == {
+        "apiVersion": "autoscaling/v1",
+        "kind": "Scale",
+        "metadata": {"name": "d"},
+        "spec": {"replicas": 6},
+    }
     await deployments.patch_scale("d", {"spec": {"replicas": 4}})
     assert request(patch).headers["content-type"] == "application/merge-patch+json"
     assert body(patch) == {"spec": {"replicas": 4}}
