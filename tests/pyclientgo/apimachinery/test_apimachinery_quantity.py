@@ -156,7 +156,15 @@ _quantities = st.builds(
 def test_canonical_round_trip(q: Quantity) -> None:
     again = parse_quantity(str(q))
     assert again == q
-    assert str(again) == str(q)
+    # A BinarySI amount with no binary suffix prints as a plain number, which parses as DecimalSI
+    # (as in Kubernetes); from there on the canonical form is a fixed point.
+    assert str(parse_quantity(str(again))) == str(again)
+
+
+def test_binary_amount_without_binary_suffix_reparses_as_decimal() -> None:
+    q = Quantity.from_int(15625000, Format.BINARY_SI)
+    assert str(q) == "15625000"
+    assert str(parse_quantity(str(q))) == "15625k"
 
 
 @given(
