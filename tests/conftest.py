@@ -44,12 +44,16 @@ class Kubectl:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env
 
-    def run(self, *args: str, input: str | None = None, check: bool = True, timeout: float = 30
-            ) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([KUBECTL, *args], input=input, env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
+    def run(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 30
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [KUBECTL, *args], input=input, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}{proc.stdout}")
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}{proc.stdout}"
+            )
         return proc
 
     def __call__(self, *args: str, input: str | None = None) -> str:

@@ -19,17 +19,27 @@ __all__ = ["main"]
 def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=6443, help="port (default 6443; 0 = any free port)")
-    p.add_argument("--data-dir", type=Path, default=Path(".testserver"),
-                   help="PKI, kubeconfig and sqlite data (default ./.testserver)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".testserver"),
+        help="PKI, kubeconfig and sqlite data (default ./.testserver)",
+    )
     p.add_argument("--storage", default="memory", help="memory (default) or sqlite:PATH")
-    p.add_argument("--kubeconfig", type=Path, default=None,
-                   help="where to write the admin kubeconfig (default DATA_DIR/kubeconfig)")
+    p.add_argument(
+        "--kubeconfig",
+        type=Path,
+        default=None,
+        help="where to write the admin kubeconfig (default DATA_DIR/kubeconfig)",
+    )
     p.add_argument("--insecure", action="store_true", help="serve plain HTTP instead of HTTPS")
     p.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process exits")
-    p.add_argument("--bookmark-interval", type=float, default=60.0,
-                   help="seconds between watch bookmarks (default 60)")
-    p.add_argument("--ready-file", type=Path, default=None,
-                   help="write the URL and kubeconfig path here once serving")
+    p.add_argument(
+        "--bookmark-interval", type=float, default=60.0, help="seconds between watch bookmarks (default 60)"
+    )
+    p.add_argument(
+        "--ready-file", type=Path, default=None, help="write the URL and kubeconfig path here once serving"
+    )
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
 
 

@@ -43,7 +43,9 @@ class TestServer:
         extra_args: list[str] | None = None,
     ) -> None:
         self._own_dir = data_dir is None
-        self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="testserver-"))
+        self.data_dir = (
+            Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="testserver-"))
+        )
         self.storage = storage
         self.bookmark_interval = bookmark_interval
         self.tls = tls
@@ -74,10 +76,23 @@ class TestServer:
         ready = self.data_dir / "ready"
         ready.unlink(missing_ok=True)
         args = [
-            sys.executable, "-m", "testserver.cli", "apiserver",
-            "--bind", "127.0.0.1", "--port", "0",
-            "--data-dir", str(self.data_dir), "--storage", self.storage,
-            "--kubeconfig", str(self.kubeconfig), "--ready-file", str(ready), "--exit-with-parent",
+            sys.executable,
+            "-m",
+            "testserver.cli",
+            "apiserver",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            "--storage",
+            self.storage,
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--ready-file",
+            str(ready),
+            "--exit-with-parent",
         ]
         if self.bookmark_interval is not None:
             args += ["--bookmark-interval", str(self.bookmark_interval)]

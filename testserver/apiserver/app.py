@@ -30,8 +30,14 @@ log = logging.getLogger("testserver.apiserver")
 
 GIT_VERSION = "v1.32.0-pyclientgo"
 _ANONYMOUS_PATHS = ("/healthz", "/livez", "/readyz", "/version")
-_HEALTH_CHECKS = ("ping", "log", "etcd", "poststarthook/start-apiserver-admission-initializer",
-                  "poststarthook/generic-apiserver-start-informers", "poststarthook/bootstrap-namespaces")
+_HEALTH_CHECKS = (
+    "ping",
+    "log",
+    "etcd",
+    "poststarthook/start-apiserver-admission-initializer",
+    "poststarthook/generic-apiserver-start-informers",
+    "poststarthook/bootstrap-namespaces",
+)
 _TEXT = b"text/plain; charset=utf-8"
 _ADMIN = User("admin", ("system:masters", "system:authenticated"))
 _BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -97,11 +103,21 @@ class ApiServerApp:
             key = ns_route.key(None, name)
             if await self.storage.get(key) is not None:
                 continue
-            obj = {"kind": "Namespace", "apiVersion": "v1",
-                   "metadata": {"name": name, "uid": ob.new_uid(), "creationTimestamp": ob.now_rfc3339(),
-                                "labels": {"kubernetes.io/metadata.name": name}},
-                   "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
-            ob.record_managed_fields(obj, None, manager="kube-apiserver", operation="Update", api_version="v1")
+            obj = {
+                "kind": "Namespace",
+                "apiVersion": "v1",
+                "metadata": {
+                    "name": name,
+                    "uid": ob.new_uid(),
+                    "creationTimestamp": ob.now_rfc3339(),
+                    "labels": {"kubernetes.io/metadata.name": name},
+                },
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            }
+            ob.record_managed_fields(
+                obj, None, manager="kube-apiserver", operation="Update", api_version="v1"
+            )
             from testserver.storage.errors import KeyExists
 
             try:
@@ -155,8 +171,16 @@ class ApiServerApp:
             err = st.internal_error(f"{type(e).__name__}: {e}")
             resp = Response(500, orjson.dumps(err.status))
         if isinstance(resp, StreamResponse):
-            await send({"type": "http.response.start", "status": resp.status,
-                        "headers": [(b"content-type", resp.content_type), (b"cache-control", b"no-cache, private")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": resp.status,
+                    "headers": [
+                        (b"content-type", resp.content_type),
+                        (b"cache-control", b"no-cache, private"),
+                    ],
+                }
+            )
             try:
                 await resp.run(send)
             finally:
@@ -165,8 +189,11 @@ class ApiServerApp:
                 except Exception:
                     pass
             return
-        headers = [(b"content-type", resp.content_type), (b"content-length", str(len(resp.body)).encode()),
-                   (b"cache-control", b"no-cache, private")]
+        headers = [
+            (b"content-type", resp.content_type),
+            (b"content-length", str(len(resp.body)).encode()),
+            (b"cache-control", b"no-cache, private"),
+        ]
         if resp.headers:
             headers.extend(resp.headers)
         await send({"type": "http.response.start", "status": resp.status, "headers": headers})
@@ -198,7 +225,7 @@ class ApiServerApp:
         head = parts[0]
         if head == "api" or head == "apis":
             n = len(parts)
-            if head == "api" and n <= 2 or head == "apis" and n <= 3:
+            if (head == "api" and n <= 2) or (head == "apis" and n <= 3):
                 return self._discovery(req, parts)
             info = parse_path(parts)
             if info is None:
@@ -212,15 +239,22 @@ class ApiServerApp:
 
     def _non_resource(self, req: Request, path: str) -> Response:
         if path == "/version" or path == "/version/":
-            return Response.json(200, {
-                "major": "1", "minor": "32", "gitVersion": GIT_VERSION,
-                "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
-                "buildDate": "2025-01-01T00:00:00Z",
-                "goVersion": f"python{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}",
-                "compiler": "cpython", "platform": f"{sys.platform}/{platform.machine().replace('x86_64', 'amd64')}",
-            })
+            return Response.json(
+                200,
+                {
+                    "major": "1",
+                    "minor": "32",
+                    "gitVersion": GIT_VERSION,
+                    "gitCommit": "0000000000000000000000000000000000000000",
+                    "gitTreeState": "clean",
+                    "buildDate": "2025-01-01T00:00:00Z",
+                    "goVersion": f"python{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}",
+                    "compiler": "cpython",
+                    "platform": f"{sys.platform}/{platform.machine().replace('x86_64', 'amd64')}",
+                },
+            )
         name = path.strip("/").split("/", 1)[0]
-        check = path.strip("/")[len(name) + 1:]
+        check = path.strip("/")[len(name) + 1 :]
         ready = self.ready or name == "livez" or name == "healthz"
         if check:
             if check not in _HEALTH_CHECKS:
@@ -238,21 +272,36 @@ class ApiServerApp:
             lines.append(f"{name} check passed" if ready else f"{name} check failed")
             return Response(200 if ready else 500, ("\n".join(lines) + "\n").encode(), _TEXT)
         if not ready:
-            return Response(500, f"[-]poststarthook/bootstrap-namespaces failed: reason withheld\n{name} check failed\n".encode(), _TEXT)
+            return Response(
+                500,
+                f"[-]poststarthook/bootstrap-namespaces failed: reason withheld\n{name} check failed\n".encode(),
+                _TEXT,
+            )
         return Response(200, b"ok", _TEXT)
 
     def _discovery(self, req: Request, parts: list[str]) -> Response:
         assert self.discovery is not None
         d = self.discovery
         if req.method not in ("GET", "HEAD"):
-            raise st.StatusError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                  "message": f"the server does not allow this method on the requested resource",
-                                  "reason": "MethodNotAllowed", "details": {}, "code": 405})
+            raise st.StatusError(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Failure",
+                    "message": "the server does not allow this method on the requested resource",
+                    "reason": "MethodNotAllowed",
+                    "details": {},
+                    "code": 405,
+                }
+            )
         aggregated = "as=APIGroupDiscoveryList" in req.accept and "v=v2" in req.accept
         # aggregated only if v2 (not only v2beta1) is asked for
         if aggregated:
-            aggregated = any("apidiscovery.k8s.io" in p and ";v=v2;" in p.replace(" ", "") + ";"
-                             for p in req.accept.split(","))
+            aggregated = any(
+                "apidiscovery.k8s.io" in p and ";v=v2;" in p.replace(" ", "") + ";"
+                for p in req.accept.split(",")
+            )
         if parts == ["api"]:
             if aggregated:
                 return Response(200, d.aggregated_api, AGGREGATED_CONTENT_TYPE)
@@ -321,7 +370,13 @@ class ApiServerApp:
             raise st.path_not_found()
         method = req.method
         accept = req.accept
-        if accept and "protobuf" in accept and "json" not in accept and "*/*" not in accept and "yaml" not in accept:
+        if (
+            accept
+            and "protobuf" in accept
+            and "json" not in accept
+            and "*/*" not in accept
+            and "yaml" not in accept
+        ):
             raise st.not_acceptable(accept)
         if method == "GET" or method == "HEAD":
             watching = info.watch_path or req.query.get("watch") in ("true", "1")
@@ -383,4 +438,6 @@ class ApiServerApp:
 
     @staticmethod
     def _not_allowed(route: Any, sub: str, verb: str) -> st.StatusError:
-        return st.method_not_supported(f"{route.plural}/{sub}" if sub else route.plural, verb.lower(), route.group)
+        return st.method_not_supported(
+            f"{route.plural}/{sub}" if sub else route.plural, verb.lower(), route.group
+        )

@@ -56,8 +56,15 @@ def ensure_credentials(data_dir: Path, extra_sans: tuple[str, ...] = ()) -> Cred
         admin_token="",
     )
     token_path = pki / "admin.token"
-    paths = (creds.ca_cert, pki / "ca.key", creds.serving_cert, creds.serving_key, creds.admin_cert,
-             creds.admin_key, token_path)
+    paths = (
+        creds.ca_cert,
+        pki / "ca.key",
+        creds.serving_cert,
+        creds.serving_key,
+        creds.admin_cert,
+        creds.admin_key,
+        token_path,
+    )
     if not all(p.exists() for p in paths):
         pki.mkdir(parents=True, exist_ok=True)
         _generate(pki, extra_sans)
@@ -105,9 +112,15 @@ def _generate(pki: Path, extra_sans: tuple[str, ...]) -> None:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -128,9 +141,15 @@ def _generate(pki: Path, extra_sans: tuple[str, ...]) -> None:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, key_encipherment=False, key_cert_sign=False, crl_sign=False,
-                    content_commitment=False, data_encipherment=False, key_agreement=False,
-                    encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    key_encipherment=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    content_commitment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )

@@ -41,10 +41,15 @@ class Discovery:
 
     @cached_property
     def api_versions(self) -> bytes:
-        return orjson.dumps({
-            "kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": self.server_address}],
-        })
+        return orjson.dumps(
+            {
+                "kind": "APIVersions",
+                "versions": ["v1"],
+                "serverAddressByClientCIDRs": [
+                    {"clientCIDR": "0.0.0.0/0", "serverAddress": self.server_address}
+                ],
+            }
+        )
 
     def _group(self, group: str) -> dict[str, Any]:
         versions = [{"groupVersion": f"{group}/{v}", "version": v} for v in self.group_versions(group)]
@@ -71,8 +76,11 @@ class Discovery:
         resources: list[dict[str, Any]] = []
         for info in infos:
             entry: dict[str, Any] = {
-                "name": info.plural, "singularName": info.singular, "namespaced": info.namespaced,
-                "kind": info.kind, "verbs": list(info.verbs),
+                "name": info.plural,
+                "singularName": info.singular,
+                "namespaced": info.namespaced,
+                "kind": info.kind,
+                "verbs": list(info.verbs),
             }
             if info.short_names:
                 entry["shortNames"] = list(info.short_names)
@@ -80,8 +88,11 @@ class Discovery:
                 entry["categories"] = list(info.categories)
             resources.append(entry)
             for sub in info.subresources:
-                s: dict[str, Any] = {"name": f"{info.plural}/{sub.name}", "singularName": "",
-                                     "namespaced": info.namespaced}
+                s: dict[str, Any] = {
+                    "name": f"{info.plural}/{sub.name}",
+                    "singularName": "",
+                    "namespaced": info.namespaced,
+                }
                 if sub.group or sub.version:
                     s["group"] = sub.group
                     s["version"] = sub.version or "v1"
@@ -89,7 +100,9 @@ class Discovery:
                 s["verbs"] = list(sub.verbs)
                 resources.append(s)
         gv = f"{group}/{version}" if group else version
-        data = orjson.dumps({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+        data = orjson.dumps(
+            {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
+        )
         self._resource_lists[key] = data
         return data
 
@@ -113,10 +126,15 @@ class Discovery:
                         r["categories"] = list(info.categories)
                     if info.subresources:
                         r["subresources"] = [
-                            {"subresource": sub.name,
-                             "responseKind": {"group": sub.group if (sub.group or sub.version) else group,
-                                              "version": sub.version or version, "kind": sub.kind},
-                             "verbs": list(sub.verbs)}
+                            {
+                                "subresource": sub.name,
+                                "responseKind": {
+                                    "group": sub.group if (sub.group or sub.version) else group,
+                                    "version": sub.version or version,
+                                    "kind": sub.kind,
+                                },
+                                "verbs": list(sub.verbs),
+                            }
                             for sub in info.subresources
                         ]
                     resources.append(r)
@@ -125,8 +143,14 @@ class Discovery:
             if group:
                 meta = {"name": group, "creationTimestamp": None}
             items.append({"metadata": meta, "versions": versions})
-        return orjson.dumps({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
-                             "metadata": {}, "items": items})
+        return orjson.dumps(
+            {
+                "kind": "APIGroupDiscoveryList",
+                "apiVersion": "apidiscovery.k8s.io/v2",
+                "metadata": {},
+                "items": items,
+            }
+        )
 
     @cached_property
     def aggregated_api(self) -> bytes:

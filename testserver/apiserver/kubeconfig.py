@@ -18,7 +18,12 @@ def _b64(path: Path) -> str:
 
 
 def write_kubeconfig(
-    path: Path, server: str, creds: Credentials | None, *, token: str, name: str = "testserver",
+    path: Path,
+    server: str,
+    creds: Credentials | None,
+    *,
+    token: str,
+    name: str = "testserver",
     client_cert: bool = True,
 ) -> None:
     """Write (atomically) a kubeconfig with one cluster, one admin user and one current context."""
@@ -34,7 +39,9 @@ def write_kubeconfig(
         "kind": "Config",
         "clusters": [{"name": name, "cluster": cluster}],
         "users": [{"name": f"{name}-admin", "user": user}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": f"{name}-admin", "namespace": "default"}}],
+        "contexts": [
+            {"name": name, "context": {"cluster": name, "user": f"{name}-admin", "namespace": "default"}}
+        ],
         "current-context": name,
         "preferences": {},
     }

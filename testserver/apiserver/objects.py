@@ -33,9 +33,20 @@ _MAX_GENERATED_BASE = 58
 
 # metadata keys in the order kube-apiserver writes them
 _META_ORDER = (
-    "name", "generateName", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences",
-    "finalizers", "managedFields",
+    "name",
+    "generateName",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
 )
 
 
@@ -62,7 +73,11 @@ def encode_for_storage(obj: dict[str, Any]) -> bytes:
     for key, value in meta.items():
         if key not in ordered_meta:
             ordered_meta[key] = value
-    out: dict[str, Any] = {"kind": obj.get("kind"), "apiVersion": obj.get("apiVersion"), "metadata": ordered_meta}
+    out: dict[str, Any] = {
+        "kind": obj.get("kind"),
+        "apiVersion": obj.get("apiVersion"),
+        "metadata": ordered_meta,
+    }
     for key, value in obj.items():
         if key not in out:
             out[key] = value
@@ -149,9 +164,13 @@ def record_managed_fields(
     if subresource:
         entry["subresource"] = subresource
     entries = [
-        e for e in (old_entries or [])
-        if not (e.get("manager") == manager and e.get("operation") == operation
-                and e.get("subresource", "") == subresource)
+        e
+        for e in (old_entries or [])
+        if not (
+            e.get("manager") == manager
+            and e.get("operation") == operation
+            and e.get("subresource", "") == subresource
+        )
     ]
     entries.append(entry)
     obj["metadata"]["managedFields"] = entries

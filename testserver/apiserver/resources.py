@@ -17,9 +17,26 @@ __all__ = ["RequestInfo", "ResourceRoute", "Routes", "parse_path"]
 
 # Core kinds whose objects carry no metadata.generation (kube 1.32 strategies do not set it).
 _NO_GENERATION = frozenset(
-    {"Pod", "Service", "Namespace", "Node", "PersistentVolume", "PersistentVolumeClaim", "Endpoints",
-     "ConfigMap", "Secret", "ServiceAccount", "Event", "Lease", "EndpointSlice", "LimitRange",
-     "ResourceQuota", "PodTemplate", "Binding", "ComponentStatus"}
+    {
+        "Pod",
+        "Service",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "Endpoints",
+        "ConfigMap",
+        "Secret",
+        "ServiceAccount",
+        "Event",
+        "Lease",
+        "EndpointSlice",
+        "LimitRange",
+        "ResourceQuota",
+        "PodTemplate",
+        "Binding",
+        "ComponentStatus",
+    }
 )
 # Kinds that PUT may create (AllowCreateOnUpdate in their registry strategies).
 _CREATE_ON_UPDATE = frozenset({"Endpoints", "Event", "Lease", "EndpointSlice"})
@@ -75,7 +92,10 @@ class Routes:
             versions.setdefault((info.group, info.plural), []).append(info)
         for info in registry:
             segment = storage_resource(info.plural, info.group)
-            if len(versions[(info.group, info.plural)]) > 1 and info is not versions[(info.group, info.plural)][0]:
+            if (
+                len(versions[(info.group, info.plural)]) > 1
+                and info is not versions[(info.group, info.plural)][0]
+            ):
                 segment = f"{segment}.{info.version}"
             route = ResourceRoute(
                 info=info,
@@ -93,7 +113,10 @@ class Routes:
                 return_deleted=info.kind in _RETURN_DELETED,
             )
             route.list_head = (
-                b'{"kind":"' + info.list_kind.encode() + b'","apiVersion":"' + info.group_version.encode()
+                b'{"kind":"'
+                + info.list_kind.encode()
+                + b'","apiVersion":"'
+                + info.group_version.encode()
                 + b'","metadata":'
             )
             self.by_gvr[(info.group, info.version, info.plural)] = route

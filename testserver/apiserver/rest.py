@@ -46,8 +46,20 @@ _PATCH_TYPES = frozenset(
 )
 _APPLY_PATCH = "application/apply-patch+yaml"
 _TABLE_COLUMNS_DEFAULT = [
-    {"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names", "priority": 0},
-    {"name": "Created At", "type": "date", "format": "", "description": "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", "priority": 0},
+    {
+        "name": "Name",
+        "type": "string",
+        "format": "name",
+        "description": "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
+        "priority": 0,
+    },
+    {
+        "name": "Created At",
+        "type": "date",
+        "format": "",
+        "description": "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+        "priority": 0,
+    },
 ]
 _CONTINUE_EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new "
@@ -77,8 +89,15 @@ def _parse_rv(raw: str) -> int:
         return value
     except ValueError:
         raise st.StatusError(
-            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-             "message": f'invalid resource version "{raw}"', "reason": "BadRequest", "code": 400}
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": f'invalid resource version "{raw}"',
+                "reason": "BadRequest",
+                "code": 400,
+            }
         ) from None
 
 
@@ -109,7 +128,9 @@ class RestHandler:
 
     # -- body decoding ---------------------------------------------------------------------------
 
-    async def _decode_body(self, req: Request, kind: str, api_version: str, *, allow_other: bool = False) -> dict[str, Any]:
+    async def _decode_body(
+        self, req: Request, kind: str, api_version: str, *, allow_other: bool = False
+    ) -> dict[str, Any]:
         raw = await req.body()
         ctype = req.content_type
         if ctype not in ("", "application/json", "*/*") and ctype not in _YAML_TYPES:
@@ -142,7 +163,8 @@ class RestHandler:
                     raise st.bad_request(f"Object 'apiVersion' is missing in '{_snippet(raw)}'")
                 raise st.bad_request(
                     f"the API version in the data ({body_av}) does not match the expected API version "
-                    f"({api_version})" if body_av != api_version
+                    f"({api_version})"
+                    if body_av != api_version
                     else f"the kind in the data ({body_kind}) does not match the expected kind ({kind})"
                 )
         meta = obj.get("metadata")
@@ -155,14 +177,19 @@ class RestHandler:
             )
         return obj
 
-    def _check_fields(self, req: Request, route: ResourceRoute, obj: dict[str, Any]) -> list[tuple[bytes, bytes]]:
+    def _check_fields(
+        self, req: Request, route: ResourceRoute, obj: dict[str, Any]
+    ) -> list[tuple[bytes, bytes]]:
         """fieldValidation: Strict → 400 on unknown fields, Warn (default) → Warning headers."""
         mode = req.query.get("fieldValidation", "Warn") or "Warn"
         if mode == "Ignore":
             return []
         if mode not in ("Strict", "Warn"):
-            raise st.bad_request(f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"' if False else
-                                 f"invalid fieldValidation directive: {mode}")
+            raise st.bad_request(
+                f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"'
+                if False
+                else f"invalid fieldValidation directive: {mode}"
+            )
         cls = self._model(route)
         if cls is None:
             return []
@@ -195,14 +222,22 @@ class RestHandler:
             raise st.not_found("namespaces", namespace)
         if b'"Terminating"' in kv.value or b'"deletionTimestamp"' in kv.value:
             ns = orjson.loads(kv.value)
-            if ns["metadata"].get("deletionTimestamp") or (ns.get("status") or {}).get("phase") == "Terminating":
+            if (
+                ns["metadata"].get("deletionTimestamp")
+                or (ns.get("status") or {}).get("phase") == "Terminating"
+            ):
                 raise st.forbidden(
-                    route.plural, name,
+                    route.plural,
+                    name,
                     f"unable to create new content in namespace {namespace} because it is being terminated",
                     route.group,
-                    causes=[{"reason": "NamespaceTerminating",
-                             "message": f"namespace {namespace} is being terminated",
-                             "field": "metadata.namespace"}],
+                    causes=[
+                        {
+                            "reason": "NamespaceTerminating",
+                            "message": f"namespace {namespace} is being terminated",
+                            "field": "metadata.namespace",
+                        }
+                    ],
                 )
 
     # -- get / list ----------------------------------------------------------------------------
@@ -217,7 +252,11 @@ class RestHandler:
             if want > self.storage.current_revision():
                 raise st.too_large_resource_version(want, self.storage.current_revision())
         accept = req.accept
-        if accept and accept != "application/json" and (_as_table(accept) or _as_partial(accept) or "yaml" in accept):
+        if (
+            accept
+            and accept != "application/json"
+            and (_as_table(accept) or _as_partial(accept) or "yaml" in accept)
+        ):
             obj = ob.decode(kv.value, kv.mod_revision)
             return self._render_objects(req, route, [obj], single=True)
         return Response(200, ob.with_rv(kv.value, kv.mod_revision))
@@ -229,7 +268,9 @@ class RestHandler:
             try:
                 lsel = label_selectors.parse(raw)
             except label_selectors.SelectorParseError as e:
-                raise st.bad_request(f"unable to parse requirement: {e}" if "unable" not in str(e) else str(e)) from None
+                raise st.bad_request(
+                    f"unable to parse requirement: {e}" if "unable" not in str(e) else str(e)
+                ) from None
             if lsel.empty():
                 lsel = None
         raw = req.query.get("fieldSelector")
@@ -263,17 +304,37 @@ class RestHandler:
         rvm = req.query.get("resourceVersionMatch", "")
         causes = []
         if rvm and rvm not in ("Exact", "NotOlderThan"):
-            causes.append({"reason": "FieldValueNotSupported", "field": "resourceVersionMatch",
-                           "message": f'Unsupported value: "{rvm}": supported values: "Exact", "NotOlderThan", ""'})
+            causes.append(
+                {
+                    "reason": "FieldValueNotSupported",
+                    "field": "resourceVersionMatch",
+                    "message": f'Unsupported value: "{rvm}": supported values: "Exact", "NotOlderThan", ""',
+                }
+            )
         elif rvm and not rv:
-            causes.append({"reason": "FieldValueForbidden", "field": "resourceVersionMatch",
-                           "message": "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"})
+            causes.append(
+                {
+                    "reason": "FieldValueForbidden",
+                    "field": "resourceVersionMatch",
+                    "message": "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+                }
+            )
         elif rvm == "Exact" and rv == "0":
-            causes.append({"reason": "FieldValueForbidden", "field": "resourceVersionMatch",
-                           "message": 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'})
+            causes.append(
+                {
+                    "reason": "FieldValueForbidden",
+                    "field": "resourceVersionMatch",
+                    "message": 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+                }
+            )
         if req.query.get("continue") and rv and rv != "0":
-            causes.append({"reason": "FieldValueForbidden", "field": "resourceVersion",
-                           "message": "Forbidden: specifying resource version is not allowed when using continue"})
+            causes.append(
+                {
+                    "reason": "FieldValueForbidden",
+                    "field": "resourceVersion",
+                    "message": "Forbidden: specifying resource version is not allowed when using continue",
+                }
+            )
         if causes:
             raise _list_options_invalid(causes)
         return rv, rvm
@@ -282,8 +343,15 @@ class RestHandler:
         if req.query.get("watch") in ("true", "1"):
             return await self.watch(req, route, namespace)
         if req.query.get("sendInitialEvents"):
-            raise _list_options_invalid([{"reason": "FieldValueForbidden", "field": "sendInitialEvents",
-                                          "message": "Forbidden: sendInitialEvents is forbidden for list"}])
+            raise _list_options_invalid(
+                [
+                    {
+                        "reason": "FieldValueForbidden",
+                        "field": "sendInitialEvents",
+                        "message": "Forbidden: sendInitialEvents is forbidden for list",
+                    }
+                ]
+            )
         rv, rvm = self._list_options(req)
         lsel, fsel = self._selectors(req, route)
         matches = self._matcher(route, lsel, fsel)
@@ -317,22 +385,40 @@ class RestHandler:
             if matches is None and remaining:
                 meta["remainingItemCount"] = remaining
         accept = req.accept
-        if accept and accept != "application/json" and (_as_table(accept) or _as_partial(accept) or "yaml" in accept):
+        if (
+            accept
+            and accept != "application/json"
+            and (_as_table(accept) or _as_partial(accept) or "yaml" in accept)
+        ):
             objs = [ob.decode(kv.value, kv.mod_revision) for kv in items]
             return self._render_objects(req, route, objs, list_meta=meta)
         body = b"".join(
-            (route.list_head, orjson.dumps(meta), b',"items":[',
-             b",".join([ob.with_rv(kv.value, kv.mod_revision) for kv in items]), b"]}")
+            (
+                route.list_head,
+                orjson.dumps(meta),
+                b',"items":[',
+                b",".join([ob.with_rv(kv.value, kv.mod_revision) for kv in items]),
+                b"]}",
+            )
         )
         return Response(200, body)
 
     async def _collect(
-        self, prefix: str, revision: int | None, limit: int, start: str | None, matches: Any, *, token_given: bool
+        self,
+        prefix: str,
+        revision: int | None,
+        limit: int,
+        start: str | None,
+        matches: Any,
+        *,
+        token_given: bool,
     ) -> tuple[list[KeyValue], int, bool, int, str | None]:
         out: list[KeyValue] = []
         while True:
             try:
-                page = await self.storage.list(prefix, revision=revision, limit=limit or None, continue_key=start)
+                page = await self.storage.list(
+                    prefix, revision=revision, limit=limit or None, continue_key=start
+                )
             except Compacted as e:
                 if token_given:
                     fresh = ""
@@ -359,28 +445,59 @@ class RestHandler:
             start = page.next_key
 
     def _render_objects(
-        self, req: Request, route: ResourceRoute, objs: list[dict[str, Any]], *,
-        single: bool = False, list_meta: dict[str, Any] | None = None,
+        self,
+        req: Request,
+        route: ResourceRoute,
+        objs: list[dict[str, Any]],
+        *,
+        single: bool = False,
+        list_meta: dict[str, Any] | None = None,
     ) -> Response:
         accept = req.accept
         if _as_table(accept):
             table = self.to_table(route, objs, req.query.get("includeObject") or "Metadata", list_meta or {})
             if single and list_meta is None:
-                table["metadata"] = {"resourceVersion": (objs[0].get("metadata") or {}).get("resourceVersion", "")}
+                table["metadata"] = {
+                    "resourceVersion": (objs[0].get("metadata") or {}).get("resourceVersion", "")
+                }
             return Response.json(200, table)
         if _as_partial(accept):
-            parts = [{"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o.get("metadata") or {}} for o in objs]
+            parts = [
+                {
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": o.get("metadata") or {},
+                }
+                for o in objs
+            ]
             if single:
                 return Response.json(200, parts[0])
-            return Response.json(200, {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
-                                       "metadata": list_meta or {}, "items": parts})
-        data: Any = objs[0] if single else {"kind": route.list_kind, "apiVersion": route.api_version,
-                                            "metadata": list_meta or {}, "items": objs}
+            return Response.json(
+                200,
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": list_meta or {},
+                    "items": parts,
+                },
+            )
+        data: Any = (
+            objs[0]
+            if single
+            else {
+                "kind": route.list_kind,
+                "apiVersion": route.api_version,
+                "metadata": list_meta or {},
+                "items": objs,
+            }
+        )
         if "application/json" not in accept and "yaml" in accept:
             return Response(200, yaml.safe_dump(data, sort_keys=False).encode(), b"application/yaml")
         return Response.json(200, data)
 
-    def to_table(self, route: ResourceRoute, objs: list[dict[str, Any]], include: str, list_meta: dict[str, Any]) -> dict[str, Any]:
+    def to_table(
+        self, route: ResourceRoute, objs: list[dict[str, Any]], include: str, list_meta: dict[str, Any]
+    ) -> dict[str, Any]:
         try:
             from testserver.apiserver import tables
         except ImportError:
@@ -394,14 +511,25 @@ class RestHandler:
             if include == "Object":
                 row["object"] = o
             elif include != "None":
-                row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
+                row["object"] = {
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": meta,
+                }
             rows.append(row)
-        return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
-                "columnDefinitions": _TABLE_COLUMNS_DEFAULT, "rows": rows}
+        return {
+            "kind": "Table",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": list_meta,
+            "columnDefinitions": _TABLE_COLUMNS_DEFAULT,
+            "rows": rows,
+        }
 
     # -- watch ---------------------------------------------------------------------------------
 
-    async def watch(self, req: Request, route: ResourceRoute, namespace: str, name: str = "") -> StreamResponse:
+    async def watch(
+        self, req: Request, route: ResourceRoute, namespace: str, name: str = ""
+    ) -> StreamResponse:
         from testserver.apiserver.watch import start_watch
 
         return await start_watch(self, req, route, namespace, name)
@@ -415,7 +543,9 @@ class RestHandler:
         if route.namespaced:
             body_ns = meta.get("namespace")
             if body_ns and body_ns != namespace:
-                raise st.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+                raise st.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta["namespace"] = namespace
         else:
             meta.pop("namespace", None)
@@ -423,8 +553,15 @@ class RestHandler:
             return self._review(req, route, obj)
         dry_run = self._dry_run(req)
         # server-owned metadata
-        for key in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp",
-                    "deletionGracePeriodSeconds", "generation", "selfLink"):
+        for key in (
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "selfLink",
+        ):
             meta.pop(key, None)
         strategy.apply_defaults(route.kind, obj)
         status = strategy.initial_status(route.kind, obj)
@@ -448,8 +585,11 @@ class RestHandler:
         if route.has_generation:
             meta["generation"] = 1
         ob.record_managed_fields(
-            obj, None, manager=ob.manager_from(req.query.get("fieldManager", ""), req.header(b"user-agent")),
-            operation="Update", api_version=route.api_version,
+            obj,
+            None,
+            manager=ob.manager_from(req.query.get("fieldManager", ""), req.header(b"user-agent")),
+            operation="Update",
+            api_version=route.api_version,
         )
         generated = not meta.get("name")
         for _ in range(8):
@@ -457,7 +597,9 @@ class RestHandler:
                 meta["name"] = ob.generate_name(meta["generateName"])
             value = ob.encode_for_storage(obj)
             if dry_run:
-                return Response(201, value.replace(ob.RV_PLACEHOLDER, b'"resourceVersion":""', 1), JSON, warnings)
+                return Response(
+                    201, value.replace(ob.RV_PLACEHOLDER, b'"resourceVersion":""', 1), JSON, warnings
+                )
             try:
                 rev = await self.storage.create(route.key(namespace, meta["name"]), value)
             except KeyExists:
@@ -465,9 +607,17 @@ class RestHandler:
                     continue
                 raise st.already_exists(route.plural, meta["name"], route.group) from None
             return Response(201, ob.with_rv(value, rev), JSON, warnings or None)
-        raise st.StatusError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                              "message": f"{route.plural} \"{meta['name']}\" already exists, the server was not able to generate a unique name for the object",
-                              "reason": "AlreadyExists", "code": 409})
+        raise st.StatusError(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": f'{route.plural} "{meta["name"]}" already exists, the server was not able to generate a unique name for the object',
+                "reason": "AlreadyExists",
+                "code": 409,
+            }
+        )
 
     def _review(self, req: Request, route: ResourceRoute, obj: dict[str, Any]) -> Response:
         """Create-only virtual kinds (access reviews, token reviews): answered, never stored."""
@@ -475,11 +625,18 @@ class RestHandler:
         if route.kind.endswith("AccessReview"):
             obj["status"] = {"allowed": True, "reason": "authenticated users may do anything (no RBAC yet)"}
         elif route.kind == "SelfSubjectRulesReview":
-            obj["status"] = {"resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
-                             "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}], "incomplete": False}
+            obj["status"] = {
+                "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
+                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}],
+                "incomplete": False,
+            }
         elif route.kind == "SelfSubjectReview":
-            obj["status"] = {"userInfo": {"username": user.name if user else "",
-                                          "groups": list(user.groups) if user else []}}
+            obj["status"] = {
+                "userInfo": {
+                    "username": user.name if user else "",
+                    "groups": list(user.groups) if user else [],
+                }
+            }
         elif route.kind == "TokenReview":
             obj["status"] = {"authenticated": False}
         obj["metadata"].setdefault("creationTimestamp", None)
@@ -498,7 +655,12 @@ class RestHandler:
     # -- update --------------------------------------------------------------------------------
 
     def _finish_update(
-        self, req: Request, route: ResourceRoute, old: dict[str, Any], new: dict[str, Any], sub: str,
+        self,
+        req: Request,
+        route: ResourceRoute,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        sub: str,
         operation: str = "Update",
     ) -> dict[str, Any] | None:
         """Merge the server-owned parts of ``old`` into ``new``; ``None`` when ``new`` should delete."""
@@ -511,7 +673,9 @@ class RestHandler:
                 f"the name of the object ({nmeta.get('name')}) does not match the name on the URL ({name})"
             )
         if route.namespaced and nmeta.get("namespace") not in (None, "", ometa.get("namespace")):
-            raise st.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            raise st.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         new["kind"], new["apiVersion"] = route.kind, route.api_version
         if sub == "status":
             status = new.get("status")
@@ -540,8 +704,15 @@ class RestHandler:
                 labels = nmeta.setdefault("labels", {})
                 if isinstance(labels, dict):
                     labels["kubernetes.io/metadata.name"] = name
-        for key in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
-                    "deletionGracePeriodSeconds", "generation"):
+        for key in (
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if key in ometa:
                 nmeta[key] = ometa[key]
             else:
@@ -552,14 +723,26 @@ class RestHandler:
             old_fin = set(ometa.get("finalizers") or [])
             added = [f for f in nmeta.get("finalizers") or [] if f not in old_fin]
             if added:
-                raise st.invalid(route.kind, name, [{
-                    "reason": "FieldValueForbidden", "field": "metadata.finalizers",
-                    "message": f"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers {orjson.dumps(added).decode()}"}],
-                    route.group)
+                raise st.invalid(
+                    route.kind,
+                    name,
+                    [
+                        {
+                            "reason": "FieldValueForbidden",
+                            "field": "metadata.finalizers",
+                            "message": f"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers {orjson.dumps(added).decode()}",
+                        }
+                    ],
+                    route.group,
+                )
         if sub != "status" and sub != "finalize":
             strategy.validate(route.kind, route.group, new, creating=False)
         if route.has_generation and "generation" in ometa:
-            if any(new.get(k) != old.get(k) for k in set(new) | set(old) if k not in ("metadata", "status", "kind", "apiVersion")):
+            if any(
+                new.get(k) != old.get(k)
+                for k in set(new) | set(old)
+                if k not in ("metadata", "status", "kind", "apiVersion")
+            ):
                 nmeta["generation"] = int(ometa["generation"]) + 1
         # a no-op (ignoring managedFields) writes nothing
         nmeta["managedFields"] = ometa.get("managedFields")
@@ -569,15 +752,26 @@ class RestHandler:
         if new == old_cmp:
             return new
         ob.record_managed_fields(
-            new, ometa.get("managedFields"),
+            new,
+            ometa.get("managedFields"),
             manager=ob.manager_from(req.query.get("fieldManager", ""), req.header(b"user-agent")),
-            operation=operation, api_version=route.api_version, subresource=sub if sub in ("status", "scale") else "",
+            operation=operation,
+            api_version=route.api_version,
+            subresource=sub if sub in ("status", "scale") else "",
         )
         return new
 
     async def _write(
-        self, req: Request, route: ResourceRoute, namespace: str, name: str, sub: str,
-        mutate: Any, *, precondition_rv: str | None = None, create_missing: Any = None,
+        self,
+        req: Request,
+        route: ResourceRoute,
+        namespace: str,
+        name: str,
+        sub: str,
+        mutate: Any,
+        *,
+        precondition_rv: str | None = None,
+        create_missing: Any = None,
     ) -> Response:
         """Read-modify-write with retries. ``mutate(old_dict) -> new_dict``."""
         key = route.key(namespace, name)
@@ -596,9 +790,12 @@ class RestHandler:
             if new is None:
                 return None
             meta = new["metadata"]
-            if meta.get("deletionTimestamp") and not meta.get("finalizers") and not (
-                route.kind == "Pod" and meta.get("deletionGracePeriodSeconds")
-            ) and not (route.kind == "Namespace" and (new.get("spec") or {}).get("finalizers")):
+            if (
+                meta.get("deletionTimestamp")
+                and not meta.get("finalizers")
+                and not (route.kind == "Pod" and meta.get("deletionGracePeriodSeconds"))
+                and not (route.kind == "Namespace" and (new.get("spec") or {}).get("finalizers"))
+            ):
                 result["delete"] = True
             value = ob.encode_for_storage(new)
             result["value"] = value
@@ -620,7 +817,9 @@ class RestHandler:
                 kv = deleted
         return Response(200, ob.with_rv(kv.value, kv.mod_revision))
 
-    async def update(self, req: Request, route: ResourceRoute, namespace: str, name: str, sub: str = "") -> Response:
+    async def update(
+        self, req: Request, route: ResourceRoute, namespace: str, name: str, sub: str = ""
+    ) -> Response:
         if sub == "scale":
             return await self._scale_write(req, route, namespace, name, None)
         kind, av = (route.kind, route.api_version)
@@ -629,9 +828,13 @@ class RestHandler:
         rv = (obj.get("metadata") or {}).get("resourceVersion") or None
         nmeta = obj["metadata"]
         if nmeta.get("name") not in (None, "", name):
-            raise st.bad_request(f"the name of the object ({nmeta.get('name')}) does not match the name on the URL ({name})")
+            raise st.bad_request(
+                f"the name of the object ({nmeta.get('name')}) does not match the name on the URL ({name})"
+            )
         if route.namespaced and nmeta.get("namespace") not in (None, "", namespace):
-            raise st.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            raise st.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         key = route.key(namespace, name)
         if route.create_on_update and not sub and await self.storage.get(key) is None:
             if rv:
@@ -646,14 +849,23 @@ class RestHandler:
 
     # -- patch ---------------------------------------------------------------------------------
 
-    async def patch(self, req: Request, route: ResourceRoute, namespace: str, name: str, sub: str = "") -> Response:
+    async def patch(
+        self, req: Request, route: ResourceRoute, namespace: str, name: str, sub: str = ""
+    ) -> Response:
         ctype = req.content_type
         if ctype == _APPLY_PATCH:
-            raise st.StatusError({
-                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": "server-side apply (application/apply-patch+yaml) is not supported by this server yet; "
-                           "use client-side apply or a merge/strategic/json patch",
-                "reason": "UnsupportedMediaType", "code": 415})
+            raise st.StatusError(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Failure",
+                    "message": "server-side apply (application/apply-patch+yaml) is not supported by this server yet; "
+                    "use client-side apply or a merge/strategic/json patch",
+                    "reason": "UnsupportedMediaType",
+                    "code": 415,
+                }
+            )
         if ctype not in _PATCH_TYPES:
             raise st.unsupported_media_type(ctype)
         raw = await req.body()
@@ -677,13 +889,16 @@ class RestHandler:
                 lookup = ModelPatchMeta(cls)
         rv = None
         if isinstance(patch, dict):
-            prv = (patch.get("metadata") or {}).get("resourceVersion") if isinstance(patch.get("metadata"), dict) else None
+            prv = (
+                (patch.get("metadata") or {}).get("resourceVersion")
+                if isinstance(patch.get("metadata"), dict)
+                else None
+            )
             rv = str(prv) if prv else None
 
         def mutate(old: dict[str, Any]) -> dict[str, Any]:
             return _apply_patch(ctype, old, patch, lookup)
 
-        warnings: list[tuple[bytes, bytes]] = []
         return await self._write(req, route, namespace, name, sub, mutate, precondition_rv=rv)
 
     # -- scale ---------------------------------------------------------------------------------
@@ -704,8 +919,13 @@ class RestHandler:
         if selector:
             scale_status["selector"] = selector
         return {
-            "kind": "Scale", "apiVersion": "autoscaling/v1",
-            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                k: meta[k]
+                for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                if k in meta
+            },
             "spec": {"replicas": spec.get("replicas", 0)} if spec.get("replicas") is not None else {},
             "status": scale_status,
         }
@@ -716,7 +936,9 @@ class RestHandler:
             raise st.not_found(route.plural, name, route.group)
         return Response.json(200, self._scale_of(route, ob.decode(kv.value, kv.mod_revision)))
 
-    async def _scale_write(self, req: Request, route: ResourceRoute, namespace: str, name: str, patch: Any) -> Response:
+    async def _scale_write(
+        self, req: Request, route: ResourceRoute, namespace: str, name: str, patch: Any
+    ) -> Response:
         if patch is None:
             body = await self._decode_body(req, "Scale", "autoscaling/v1")
         holder: dict[str, Any] = {}
@@ -732,9 +954,18 @@ class RestHandler:
                 raise st.conflict(route.plural, name, st.MODIFIED, route.group)
             replicas = (new_scale.get("spec") or {}).get("replicas")
             if replicas is not None and (not isinstance(replicas, int) or replicas < 0):
-                raise st.invalid("Scale", name, [{"reason": "FieldValueInvalid", "field": "spec.replicas",
-                                                  "message": f"Invalid value: {replicas}: must be greater than or equal to 0"}],
-                                 "autoscaling")
+                raise st.invalid(
+                    "Scale",
+                    name,
+                    [
+                        {
+                            "reason": "FieldValueInvalid",
+                            "field": "spec.replicas",
+                            "message": f"Invalid value: {replicas}: must be greater than or equal to 0",
+                        }
+                    ],
+                    "autoscaling",
+                )
             old.setdefault("spec", {})["replicas"] = replicas or 0
             holder["route"] = route
             return old
@@ -752,12 +983,17 @@ class RestHandler:
             try:
                 parsed = orjson.loads(raw) if req.content_type not in _YAML_TYPES else yaml.safe_load(raw)
             except (orjson.JSONDecodeError, yaml.YAMLError) as e:
-                raise st.bad_request(f"the body of the request was in an unknown format: {_short(e)}") from None
+                raise st.bad_request(
+                    f"the body of the request was in an unknown format: {_short(e)}"
+                ) from None
             if not isinstance(parsed, dict):
                 raise st.bad_request("the body of the request must be a DeleteOptions object")
             opts = parsed
-        for q, k in (("gracePeriodSeconds", "gracePeriodSeconds"), ("propagationPolicy", "propagationPolicy"),
-                     ("orphanDependents", "orphanDependents")):
+        for q, k in (
+            ("gracePeriodSeconds", "gracePeriodSeconds"),
+            ("propagationPolicy", "propagationPolicy"),
+            ("orphanDependents", "orphanDependents"),
+        ):
             if q in req.query and k not in opts:
                 v: Any = req.query[q]
                 if k == "gracePeriodSeconds":
@@ -771,28 +1007,45 @@ class RestHandler:
         if policy not in (None, "Foreground", "Background", "Orphan"):
             raise st.invalid_plain(
                 f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{policy}": '
-                'supported values: "Foreground", "Background", "Orphan", "nil"')
+                'supported values: "Foreground", "Background", "Orphan", "nil"'
+            )
         for v in opts.get("dryRun") or []:
             if v != "All":
                 raise st.bad_request(f'dryRun: Unsupported value: "{v}": supported values: "All"')
         return opts
 
-    async def delete(self, req: Request, route: ResourceRoute, namespace: str, name: str,
-                     opts: dict[str, Any] | None = None) -> Response:
+    async def delete(
+        self,
+        req: Request,
+        route: ResourceRoute,
+        namespace: str,
+        name: str,
+        opts: dict[str, Any] | None = None,
+    ) -> Response:
         if opts is None:
             opts = await self._delete_options(req)
         obj, kv, gone = await self._delete_one(route, namespace, name, opts)
         if route.kind == "Namespace" and not gone:
             self._spawn(self._clean_namespace(name))
         if gone and not route.return_deleted:
-            details = {"name": name, "group": route.group, "kind": route.plural, "uid": obj["metadata"].get("uid")}
+            details = {
+                "name": name,
+                "group": route.group,
+                "kind": route.plural,
+                "uid": obj["metadata"].get("uid"),
+            }
             if not route.group:
                 details = {"name": name, "kind": route.plural, "uid": obj["metadata"].get("uid")}
             return Response.json(200, st.status_success(details))
         return Response(200, ob.with_rv(kv.value, kv.mod_revision))
 
     async def _delete_one(
-        self, route: ResourceRoute, namespace: str, name: str, opts: dict[str, Any], kv: KeyValue | None = None,
+        self,
+        route: ResourceRoute,
+        namespace: str,
+        name: str,
+        opts: dict[str, Any],
+        kv: KeyValue | None = None,
     ) -> tuple[dict[str, Any], KeyValue, bool]:
         """Delete (or start deleting) one object: (object, its item, whether it is gone)."""
         key = route.key(namespace, name)
@@ -810,13 +1063,20 @@ class RestHandler:
             obj = ob.decode(kv.value, kv.mod_revision)
             meta = obj["metadata"]
             if pre.get("uid") and pre["uid"] != meta.get("uid"):
-                raise st.conflict(route.plural, name,
-                                  f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta.get('uid')}",
-                                  route.group)
+                raise st.conflict(
+                    route.plural,
+                    name,
+                    f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta.get('uid')}",
+                    route.group,
+                )
             if pre.get("resourceVersion") and str(pre["resourceVersion"]) != meta["resourceVersion"]:
-                raise st.conflict(route.plural, name,
-                                  f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
-                                  f"ResourceVersion in object meta: {meta['resourceVersion']}", route.group)
+                raise st.conflict(
+                    route.plural,
+                    name,
+                    f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
+                    f"ResourceVersion in object meta: {meta['resourceVersion']}",
+                    route.group,
+                )
             finalizers = list(meta.get("finalizers") or [])
             wanted = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(policy or "")
             graceful = False
@@ -824,10 +1084,17 @@ class RestHandler:
                 spec = obj.get("spec") or {}
                 if grace is None:
                     grace = spec.get("terminationGracePeriodSeconds", 30)
-                if not spec.get("nodeName") or (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                if not spec.get("nodeName") or (obj.get("status") or {}).get("phase") in (
+                    "Succeeded",
+                    "Failed",
+                ):
                     grace = 0
                 graceful = bool(grace) and grace > 0
-                if graceful and meta.get("deletionGracePeriodSeconds") is not None and grace >= meta["deletionGracePeriodSeconds"]:
+                if (
+                    graceful
+                    and meta.get("deletionGracePeriodSeconds") is not None
+                    and grace >= meta["deletionGracePeriodSeconds"]
+                ):
                     # already terminating with a shorter (or equal) grace: nothing changes
                     return obj, kv, False
             already = bool(meta.get("deletionTimestamp"))
@@ -854,7 +1121,9 @@ class RestHandler:
                     return obj, kv, False
             if not already or route.kind == "Pod":
                 meta["deletionTimestamp"] = ob.rfc3339_in(int(grace) if route.kind == "Pod" and grace else 0)
-                meta["deletionGracePeriodSeconds"] = int(grace) if route.kind == "Pod" and grace is not None else 0
+                meta["deletionGracePeriodSeconds"] = (
+                    int(grace) if route.kind == "Pod" and grace is not None else 0
+                )
                 if route.has_generation and "generation" in meta and not already:
                     meta["generation"] = int(meta["generation"]) + 1
             if finalizers:
@@ -901,9 +1170,15 @@ class RestHandler:
                     continue
                 raise
             items.append(deleted)
-        return Response.json(200, {"kind": route.list_kind, "apiVersion": route.api_version,
-                                   "metadata": {"resourceVersion": str(self.storage.current_revision())},
-                                   "items": items})
+        return Response.json(
+            200,
+            {
+                "kind": route.list_kind,
+                "apiVersion": route.api_version,
+                "metadata": {"resourceVersion": str(self.storage.current_revision())},
+                "items": items,
+            },
+        )
 
     # -- namespaces: the server finalises deleted namespaces itself (no namespace controller yet) --
 
@@ -966,8 +1241,11 @@ class RestHandler:
         target = body.get("target") or {}
         node = target.get("name") if isinstance(target, dict) else None
         if not node:
-            raise st.invalid("Binding", name, [{"reason": "FieldValueRequired", "field": "target.name",
-                                                "message": "Required value"}])
+            raise st.invalid(
+                "Binding",
+                name,
+                [{"reason": "FieldValueRequired", "field": "target.name", "message": "Required value"}],
+            )
         if (body.get("metadata") or {}).get("name") not in (None, "", name):
             raise st.bad_request("the name of the object does not match the name on the URL")
         key = route.key(namespace, name)
@@ -977,15 +1255,25 @@ class RestHandler:
                 raise st.not_found("pods", name)
             pod = orjson.loads(cur.value)
             if pod["metadata"].get("deletionTimestamp"):
-                raise st.conflict("pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host")
+                raise st.conflict(
+                    "pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host"
+                )
             spec = pod.setdefault("spec", {})
             if spec.get("nodeName"):
-                raise st.conflict("pods/binding", name, f'pod {name} is already assigned to node "{spec["nodeName"]}"')
+                raise st.conflict(
+                    "pods/binding", name, f'pod {name} is already assigned to node "{spec["nodeName"]}"'
+                )
             spec["nodeName"] = node
             status = pod.setdefault("status", {})
             conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
-            conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                               "lastTransitionTime": ob.now_rfc3339()})
+            conditions.append(
+                {
+                    "type": "PodScheduled",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": ob.now_rfc3339(),
+                }
+            )
             status["conditions"] = conditions
             return ob.encode_for_storage(pod)
 
@@ -1015,7 +1303,8 @@ class RestHandler:
         if not container:
             if len(names) != 1:
                 raise st.bad_request(
-                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]")
+                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
+                )
         else:
             init = [c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []]
             if container not in names and container not in init:
@@ -1027,11 +1316,18 @@ def _list_options_invalid(causes: list[dict[str, Any]]) -> st.StatusError:
     text = "; ".join(f"{c['field']}: {c['message']}" for c in causes)
     if len(causes) > 1:
         text = "[" + ", ".join(f"{c['field']}: {c['message']}" for c in causes) + "]"
-    return st.StatusError({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": f'ListOptions.meta.k8s.io "" is invalid: {text}', "reason": "Invalid",
-        "details": {"group": "meta.k8s.io", "kind": "ListOptions", "causes": causes}, "code": 422,
-    })
+    return st.StatusError(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": f'ListOptions.meta.k8s.io "" is invalid: {text}',
+            "reason": "Invalid",
+            "details": {"group": "meta.k8s.io", "kind": "ListOptions", "causes": causes},
+            "code": 422,
+        }
+    )
 
 
 def _apply_patch(ctype: str, old: dict[str, Any], patch: Any, lookup: Any) -> dict[str, Any]:
@@ -1043,9 +1339,17 @@ def _apply_patch(ctype: str, old: dict[str, Any], patch: Any, lookup: Any) -> di
         else:
             new = strategic_merge(old, patch, lookup)
     except PatchError as e:
-        raise st.StatusError({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                              "message": str(e), "reason": "BadRequest" if ctype != "application/json-patch+json" else "Invalid",
-                              "code": 400 if ctype != "application/json-patch+json" else 422}) from None
+        raise st.StatusError(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": str(e),
+                "reason": "BadRequest" if ctype != "application/json-patch+json" else "Invalid",
+                "code": 400 if ctype != "application/json-patch+json" else 422,
+            }
+        ) from None
     except (TypeError, ValueError, KeyError, AttributeError) as e:
         raise st.bad_request(f"unable to apply patch: {e}") from None
     if not isinstance(new, dict):
@@ -1064,5 +1368,5 @@ def _snippet(raw: bytes) -> str:
 
 def _with_body(req: Request, body: bytes) -> Request:
     clone = copy.copy(req)
-    clone._body = body  # noqa: SLF001
+    clone._body = body
     return clone

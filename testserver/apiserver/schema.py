@@ -65,7 +65,7 @@ def _fields(cls: type[K8sModel]) -> dict[str, _FieldInfo]:
             opaque = True
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
 
-        def g(*keys: str) -> Any:
+        def g(*keys: str, extra: dict[str, Any] = extra) -> Any:
             for k in keys:
                 if k in extra:
                     return extra[k]

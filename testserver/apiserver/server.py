@@ -177,6 +177,9 @@ async def serve(opts: ServerOptions) -> int:
                 app.rest.stop_watches()
 
     server = Server(config)
+    # uvicorn re-raises the signal it caught once shut down; a no-op "original" handler makes a
+    # SIGTERM-initiated shutdown end with exit status 0.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     if opts.exit_with_parent:
         _watch_parent(server)
     task = asyncio.get_running_loop().create_task(server.serve())
@@ -217,8 +220,11 @@ def _plain_token(data_dir: Path) -> str:
 
 
 def run_apiserver(opts: ServerOptions) -> int:
-    logging.basicConfig(level=getattr(logging, opts.log_level.upper(), logging.WARNING),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=getattr(logging, opts.log_level.upper(), logging.WARNING),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
     try:
         import uvloop  # type: ignore[import-not-found]
 

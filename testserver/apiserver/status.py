@@ -39,9 +39,7 @@ class StatusError(Exception):
         return int(self.status["code"])
 
 
-def _status(
-    code: int, reason: str, message: str, details: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def _status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     status: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -79,20 +77,27 @@ def status_success(details: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def not_found(resource: str, name: str, group: str = "") -> StatusError:
     return StatusError(
-        _status(404, "NotFound", f'{_qualified(resource, group)} "{name}" not found',
-                _details(resource, name, group))
+        _status(
+            404,
+            "NotFound",
+            f'{_qualified(resource, group)} "{name}" not found',
+            _details(resource, name, group),
+        )
     )
 
 
 def path_not_found() -> StatusError:
-    return StatusError(_status(404, "NotFound", "the server could not find the requested resource",
-                               {}))
+    return StatusError(_status(404, "NotFound", "the server could not find the requested resource", {}))
 
 
 def already_exists(resource: str, name: str, group: str = "") -> StatusError:
     return StatusError(
-        _status(409, "AlreadyExists", f'{_qualified(resource, group)} "{name}" already exists',
-                _details(resource, name, group))
+        _status(
+            409,
+            "AlreadyExists",
+            f'{_qualified(resource, group)} "{name}" already exists',
+            _details(resource, name, group),
+        )
     )
 
 
@@ -154,23 +159,36 @@ def unauthorized() -> StatusError:
 
 def method_not_supported(resource: str, verb: str, group: str = "") -> StatusError:
     return StatusError(
-        _status(405, "MethodNotAllowed", f"{verb} is not supported on resources of kind \"{_qualified(resource, group)}\"",
-                {"group": group, "kind": resource} if group else {"kind": resource})
+        _status(
+            405,
+            "MethodNotAllowed",
+            f'{verb} is not supported on resources of kind "{_qualified(resource, group)}"',
+            {"group": group, "kind": resource} if group else {"kind": resource},
+        )
     )
 
 
 def unsupported_media_type(content_type: str) -> StatusError:
     return StatusError(
-        _status(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json',
-                {"causes": [{"reason": "UnsupportedMediaType", "message": content_type}]} if content_type else None)
+        _status(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
+            {"causes": [{"reason": "UnsupportedMediaType", "message": content_type}]}
+            if content_type
+            else None,
+        )
     )
 
 
 def not_acceptable(accept: str) -> StatusError:
     return StatusError(
-        _status(406, "NotAcceptable",
-                f"only the following media types are accepted: application/json, application/yaml, "
-                f"application/json;as=Table;v=v1;g=meta.k8s.io (asked: {accept})")
+        _status(
+            406,
+            "NotAcceptable",
+            f"only the following media types are accepted: application/json, application/yaml, "
+            f"application/json;as=Table;v=v1;g=meta.k8s.io (asked: {accept})",
+        )
     )
 
 
@@ -180,10 +198,7 @@ def too_large_resource_version(requested: int, current: int) -> StatusError:
         "Timeout",
         f"Too large resource version: {requested}, current: {current}",
         {
-            "causes": [
-                {"reason": "ResourceVersionTooLarge",
-                 "message": "Too large resource version"}
-            ],
+            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
             "retryAfterSeconds": 1,
         },
     )
@@ -191,8 +206,11 @@ def too_large_resource_version(requested: int, current: int) -> StatusError:
 
 
 def internal_error(message: str) -> StatusError:
-    return StatusError(_status(500, "InternalError", f"Internal error occurred: {message}",
-                               {"causes": [{"message": message}]}))
+    return StatusError(
+        _status(
+            500, "InternalError", f"Internal error occurred: {message}", {"causes": [{"message": message}]}
+        )
+    )
 
 
 def service_unavailable(message: str) -> StatusError:

@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from pyclientgo.apimachinery import labels as label_selectors
-
 from testserver.apiserver import status as st
 
 __all__ = ["apply_defaults", "validate"]
@@ -89,7 +88,7 @@ def validate(kind: str, group: str, obj: dict[str, Any], *, creating: bool) -> N
                 causes.append(invalid_value(f"metadata.{section}", key, err))
             if section == "labels":
                 for err in label_selectors.validate_label_value(val):
-                    causes.append(invalid_value(f"metadata.labels", val, err))
+                    causes.append(invalid_value("metadata.labels", val, err))
     checker = _VALIDATORS.get(kind)
     if checker is not None:
         checker(obj, causes)
@@ -111,7 +110,9 @@ def _containers(spec: dict[str, Any], path: str, causes: list[dict[str, Any]]) -
         if not cname:
             causes.append(required(f"{path}.containers[{i}].name"))
         elif cname in seen:
-            causes.append(_cause("FieldValueDuplicate", f"{path}.containers[{i}].name", f'Duplicate value: "{cname}"'))
+            causes.append(
+                _cause("FieldValueDuplicate", f"{path}.containers[{i}].name", f'Duplicate value: "{cname}"')
+            )
         else:
             seen.add(cname)
         if not c.get("image"):
@@ -150,7 +151,9 @@ def _workload(obj: dict[str, Any], causes: list[dict[str, Any]]) -> None:
         tlabels = (template.get("metadata") or {}).get("labels") or {}
         if not sel.matches(tlabels):
             causes.append(
-                invalid_value("spec.template.metadata.labels", tlabels, "`selector` does not match template `labels`")
+                invalid_value(
+                    "spec.template.metadata.labels", tlabels, "`selector` does not match template `labels`"
+                )
             )
     replicas = spec.get("replicas")
     if replicas is not None and (not isinstance(replicas, int) or replicas < 0):
@@ -250,7 +253,9 @@ def _deployment_defaults(obj: dict[str, Any]) -> None:
     if not isinstance(spec, dict):
         return
     spec.setdefault("replicas", 1)
-    spec.setdefault("strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+    spec.setdefault(
+        "strategy", {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
+    )
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
     _template_defaults(spec)
@@ -270,7 +275,9 @@ def _statefulset_defaults(obj: dict[str, Any]) -> None:
         spec.setdefault("podManagementPolicy", "OrderedReady")
         spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
         spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+        spec.setdefault(
+            "persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"}
+        )
         _template_defaults(spec)
 
 
@@ -338,9 +345,21 @@ def initial_status(kind: str, obj: dict[str, Any]) -> dict[str, Any] | None:
         return {"phase": "Pending", "qosClass": _qos(obj)}
     if kind == "Namespace":
         return {"phase": "Active"}
-    if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob",
-                "ReplicationController", "HorizontalPodAutoscaler", "PersistentVolumeClaim",
-                "PersistentVolume", "Service", "Ingress", "PodDisruptionBudget"):
+    if kind in (
+        "Deployment",
+        "ReplicaSet",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "ReplicationController",
+        "HorizontalPodAutoscaler",
+        "PersistentVolumeClaim",
+        "PersistentVolume",
+        "Service",
+        "Ingress",
+        "PodDisruptionBudget",
+    ):
         if kind == "Service":
             return {"loadBalancer": {}}
         if kind == "PersistentVolumeClaim":

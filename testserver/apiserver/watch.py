@@ -1,7 +1,7 @@
 """Watch streams: JSON lines of ``{"type":…,"object":…}``, flushed per event (APISERVER_BEHAVIOR §5).
 
 One task copies storage events to the connection; bookmarks come from a timer and the stream ends
-at ``timeoutSeconds`` (default: a random 30–60 min, like kube-apiserver) or when the client goes.
+at ``timeoutSeconds`` (default: a random 30-60 min, like kube-apiserver) or when the client goes.
 """
 
 from __future__ import annotations
@@ -30,16 +30,27 @@ _TYPES = {EventType.ADDED: b"ADDED", EventType.MODIFIED: b"MODIFIED", EventType.
 
 
 def _invalid(field: str, message: str) -> st.StatusError:
-    return st.StatusError({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": f'ListOptions.meta.k8s.io "" is invalid: {field}: {message}', "reason": "Invalid",
-        "details": {"group": "meta.k8s.io", "kind": "ListOptions",
-                    "causes": [{"reason": "FieldValueForbidden", "message": message, "field": field}]},
-        "code": 422,
-    })
+    return st.StatusError(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": f'ListOptions.meta.k8s.io "" is invalid: {field}: {message}',
+            "reason": "Invalid",
+            "details": {
+                "group": "meta.k8s.io",
+                "kind": "ListOptions",
+                "causes": [{"reason": "FieldValueForbidden", "message": message, "field": field}],
+            },
+            "code": 422,
+        }
+    )
 
 
-async def start_watch(h: RestHandler, req: Request, route: ResourceRoute, namespace: str, name: str) -> StreamResponse:
+async def start_watch(
+    h: RestHandler, req: Request, route: ResourceRoute, namespace: str, name: str
+) -> StreamResponse:
     from testserver.apiserver.rest import _as_table, _int_param, _parse_rv
 
     q = req.query
@@ -48,13 +59,19 @@ async def start_watch(h: RestHandler, req: Request, route: ResourceRoute, namesp
     send_initial_raw = q.get("sendInitialEvents")
     send_initial = send_initial_raw in ("true", "1")
     if send_initial_raw is not None and rvm != "NotOlderThan":
-        raise _invalid("resourceVersionMatch",
-                       "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
+        raise _invalid(
+            "resourceVersionMatch",
+            "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+        )
     if rvm and send_initial_raw is None:
-        raise _invalid("resourceVersionMatch",
-                       "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
+        raise _invalid(
+            "resourceVersionMatch",
+            "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+        )
     if rvm and rvm != "NotOlderThan":
-        raise _invalid("resourceVersionMatch", f'Unsupported value: "{rvm}": supported values: "NotOlderThan"')
+        raise _invalid(
+            "resourceVersionMatch", f'Unsupported value: "{rvm}": supported values: "NotOlderThan"'
+        )
     bookmarks = q.get("allowWatchBookmarks") in ("true", "1")
     timeout = _int_param(req, "timeoutSeconds")
     if timeout is None or timeout <= 0:
@@ -71,7 +88,7 @@ async def start_watch(h: RestHandler, req: Request, route: ResourceRoute, namesp
     current = storage.current_revision()
 
     initial: list[Any] = []
-    if send_initial or rv in ("", "0") and not send_initial_raw:
+    if send_initial or (rv in ("", "0") and not send_initial_raw):
         if rv and rv != "0":
             want = _parse_rv(rv)
             if want > current:
@@ -112,8 +129,13 @@ async def start_watch(h: RestHandler, req: Request, route: ResourceRoute, namesp
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
         obj: dict[str, Any] = {"kind": kind, "apiVersion": api_version, "metadata": meta}
         if table:
-            obj = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": str(revision)},
-                   "columnDefinitions": [], "rows": []}
+            obj = {
+                "kind": "Table",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": {"resourceVersion": str(revision)},
+                "columnDefinitions": [],
+                "rows": [],
+            }
             if initial_end:
                 obj["metadata"]["annotations"] = meta["annotations"]
         return b'{"type":"BOOKMARK","object":' + orjson.dumps(obj) + b"}\n"
@@ -137,7 +159,9 @@ async def start_watch(h: RestHandler, req: Request, route: ResourceRoute, namesp
                     etype = _TYPES[ev.type]
                     if matches is not None:
                         new_ok = matches(ob.decode(ev.kv.value, ev.kv.mod_revision))
-                        old_ok = ev.prev_kv is not None and matches(ob.decode(ev.prev_kv.value, ev.prev_kv.mod_revision))
+                        old_ok = ev.prev_kv is not None and matches(
+                            ob.decode(ev.prev_kv.value, ev.prev_kv.mod_revision)
+                        )
                         if ev.type is EventType.DELETED:
                             if not old_ok:
                                 continue
@@ -176,8 +200,11 @@ async def start_watch(h: RestHandler, req: Request, route: ResourceRoute, namesp
 
         if h.stopping is None:
             h.stopping = asyncio.Event()
-        tasks = [asyncio.ensure_future(pump()), asyncio.ensure_future(disconnected()),
-                 asyncio.ensure_future(h.stopping.wait())]
+        tasks = [
+            asyncio.ensure_future(pump()),
+            asyncio.ensure_future(disconnected()),
+            asyncio.ensure_future(h.stopping.wait()),
+        ]
         if bookmarks:
             tasks.append(asyncio.ensure_future(ticker()))
         try:

@@ -20,15 +20,21 @@ AGG = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,appl
 
 @pytest.fixture(scope="module")
 def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=apiserver.url, verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-                      headers={"Authorization": f"Bearer {apiserver.token}"}, timeout=10) as c:
+    with httpx.Client(
+        base_url=apiserver.url,
+        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
+        headers={"Authorization": f"Bearer {apiserver.token}"},
+        timeout=10,
+    ) as c:
         yield c
 
 
 @pytest.fixture
 def ns(client: httpx.Client) -> str:
     name = f"t-{uuid.uuid4().hex[:8]}"
-    r = client.post("/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    r = client.post(
+        "/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
     assert r.status_code == 201, r.text
     return name
 
@@ -54,11 +60,20 @@ def test_health_version_and_auth(apiserver: TestServer, client: httpx.Client) ->
     assert "readyz check passed" in client.get("/readyz?verbose").text
     v = client.get("/version").json()
     assert v["gitVersion"].startswith("v1.32") and v["major"] == "1"
-    with httpx.Client(base_url=apiserver.url, verify=ssl.create_default_context(cafile=str(apiserver.ca_cert))) as anon:
+    with httpx.Client(
+        base_url=apiserver.url, verify=ssl.create_default_context(cafile=str(apiserver.ca_cert))
+    ) as anon:
         r = anon.get("/api/v1/namespaces")
         assert r.status_code == 401
-        assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                            "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+        assert r.json() == {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": "Unauthorized",
+            "reason": "Unauthorized",
+            "code": 401,
+        }
         assert anon.get("/healthz").status_code == 200
 
 
@@ -102,9 +117,16 @@ def test_create_get_update_delete(client: httpx.Client, ns: str) -> None:
     assert r.status_code == 200 and r.json()["status"] == "Success"
     r = client.get(f"/api/v1/namespaces/{ns}/configmaps/a")
     assert r.status_code == 404
-    assert r.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                        "message": 'configmaps "a" not found', "reason": "NotFound",
-                        "details": {"name": "a", "kind": "configmaps"}, "code": 404}
+    assert r.json() == {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'configmaps "a" not found',
+        "reason": "NotFound",
+        "details": {"name": "a", "kind": "configmaps"},
+        "code": 404,
+    }
 
 
 def test_generate_name_and_namespace_rules(client: httpx.Client, ns: str) -> None:
@@ -125,25 +147,48 @@ def test_validation_and_malformed_bodies(client: httpx.Client, ns: str) -> None:
     assert r.status_code == 422
     s = r.json()
     assert s["message"] == 'Pod "x" is invalid: spec.containers: Required value'
-    assert s["details"]["causes"] == [{"reason": "FieldValueRequired", "message": "Required value", "field": "spec.containers"}]
-    r = client.post(f"/api/v1/namespaces/{ns}/configmaps", content=b"{not json",
-                    headers={"Content-Type": "application/json"})
+    assert s["details"]["causes"] == [
+        {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.containers"}
+    ]
+    r = client.post(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["reason"] == "BadRequest"
-    r = client.post(f"/api/v1/namespaces/{ns}/configmaps", content=b"a: [1, 2",
-                    headers={"Content-Type": "application/yaml"})
+    r = client.post(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        content=b"a: [1, 2",
+        headers={"Content-Type": "application/yaml"},
+    )
     assert r.status_code == 400
-    r = client.post(f"/api/v1/namespaces/{ns}/configmaps", content=b"kind: ConfigMap\napiVersion: v1\nmetadata: {name: y}\n",
-                    headers={"Content-Type": "application/yaml"})
+    r = client.post(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        content=b"kind: ConfigMap\napiVersion: v1\nmetadata: {name: y}\n",
+        headers={"Content-Type": "application/yaml"},
+    )
     assert r.status_code == 201
-    r = client.post(f"/api/v1/namespaces/{ns}/configmaps", json={"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "z"}})
+    r = client.post(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        json={"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "z"}},
+    )
     assert r.status_code == 400
-    r = client.post(f"/api/v1/namespaces/{ns}/configmaps", content=b"\x0a\x0b",
-                    headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
+    r = client.post(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        content=b"\x0a\x0b",
+        headers={"Content-Type": "application/vnd.kubernetes.protobuf"},
+    )
     assert r.status_code == 415 and r.json()["reason"] == "UnsupportedMediaType"
-    r = client.post(f"/api/v1/namespaces/{ns}/configmaps?fieldValidation=Strict",
-                    json={**cm("s"), "bogus": 1})
+    r = client.post(
+        f"/api/v1/namespaces/{ns}/configmaps?fieldValidation=Strict", json={**cm("s"), "bogus": 1}
+    )
     assert r.status_code == 400 and r.json()["message"] == 'strict decoding error: unknown field "bogus"'
-    for path in ("/api/v1/nothings", "/apis/nope/v1/x", "/bogus", "/api/v1/namespaces/default/configmaps/a/b/c/d"):
+    for path in (
+        "/api/v1/nothings",
+        "/apis/nope/v1/x",
+        "/bogus",
+        "/api/v1/namespaces/default/configmaps/a/b/c/d",
+    ):
         r = client.get(path)
         assert r.status_code == 404 and r.json()["kind"] == "Status", path
 
@@ -200,32 +245,55 @@ def test_tables_and_partial_metadata(client: httpx.Client, ns: str) -> None:
 def test_patch_kinds(client: httpx.Client, ns: str) -> None:
     base = f"/api/v1/namespaces/{ns}/configmaps"
     client.post(base, json=cm("p", a="1"))
-    r = client.patch(f"{base}/p", json={"data": {"b": "2"}}, headers={"Content-Type": "application/merge-patch+json"})
+    r = client.patch(
+        f"{base}/p", json={"data": {"b": "2"}}, headers={"Content-Type": "application/merge-patch+json"}
+    )
     assert r.status_code == 200 and r.json()["data"] == {"a": "1", "b": "2"}
-    r = client.patch(f"{base}/p", content=json.dumps([{"op": "remove", "path": "/data/a"}]),
-                     headers={"Content-Type": "application/json-patch+json"})
+    r = client.patch(
+        f"{base}/p",
+        content=json.dumps([{"op": "remove", "path": "/data/a"}]),
+        headers={"Content-Type": "application/json-patch+json"},
+    )
     assert r.json()["data"] == {"b": "2"}
-    r = client.patch(f"{base}/p", json={"metadata": {"labels": {"x": "y"}}},
-                     headers={"Content-Type": "application/strategic-merge-patch+json"})
+    r = client.patch(
+        f"{base}/p",
+        json={"metadata": {"labels": {"x": "y"}}},
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
     assert r.json()["metadata"]["labels"] == {"x": "y"}
-    r = client.patch(f"{base}/p", json={"metadata": {"resourceVersion": "1"}, "data": {"c": "3"}},
-                     headers={"Content-Type": "application/merge-patch+json"})
+    r = client.patch(
+        f"{base}/p",
+        json={"metadata": {"resourceVersion": "1"}, "data": {"c": "3"}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 409
-    r = client.patch(f"{base}/p", content=b"apiVersion: v1", headers={"Content-Type": "application/apply-patch+yaml"})
+    r = client.patch(
+        f"{base}/p", content=b"apiVersion: v1", headers={"Content-Type": "application/apply-patch+yaml"}
+    )
     assert r.status_code == 415
     r = client.patch(f"{base}/p", content=b"{", headers={"Content-Type": "application/merge-patch+json"})
     assert r.status_code == 400
 
 
 def test_strategic_merge_on_containers(client: httpx.Client, ns: str) -> None:
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
-           "spec": {"selector": {"matchLabels": {"a": "b"}},
-                    "template": {"metadata": {"labels": {"a": "b"}},
-                                 "spec": {"containers": [{"name": "one", "image": "x:1"}, {"name": "two", "image": "y:1"}]}}}}
+    dep = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "one", "image": "x:1"}, {"name": "two", "image": "y:1"}]},
+            },
+        },
+    }
     base = f"/apis/apps/v1/namespaces/{ns}/deployments"
     assert client.post(base, json=dep).status_code == 201
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "two", "image": "y:2"}]}}}}
-    r = client.patch(f"{base}/d", json=patch, headers={"Content-Type": "application/strategic-merge-patch+json"})
+    r = client.patch(
+        f"{base}/d", json=patch, headers={"Content-Type": "application/strategic-merge-patch+json"}
+    )
     assert r.status_code == 200, r.text
     containers = r.json()["spec"]["template"]["spec"]["containers"]
     assert [(c["name"], c["image"]) for c in containers] == [("one", "x:1"), ("two", "y:2")]
@@ -233,10 +301,20 @@ def test_strategic_merge_on_containers(client: httpx.Client, ns: str) -> None:
 
 
 def test_status_scale_and_generation(client: httpx.Client, ns: str) -> None:
-    dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "s"},
-           "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}},
-                    "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}},
-           "status": {"replicas": 99}}
+    dep = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "s"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        },
+        "status": {"replicas": 99},
+    }
     base = f"/apis/apps/v1/namespaces/{ns}/deployments"
     obj = client.post(base, json=dep).json()
     assert obj["metadata"]["generation"] == 1 and obj.get("status", {}).get("replicas") is None
@@ -254,20 +332,33 @@ def test_status_scale_and_generation(client: httpx.Client, ns: str) -> None:
     scale = client.get(f"{base}/s/scale").json()
     assert scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1"
     assert scale["spec"]["replicas"] == 2 and scale["status"]["selector"] == "a=b"
-    r = client.patch(f"{base}/s/scale", json={"spec": {"replicas": 4}},
-                     headers={"Content-Type": "application/merge-patch+json"})
+    r = client.patch(
+        f"{base}/s/scale",
+        json={"spec": {"replicas": 4}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 200 and r.json()["spec"]["replicas"] == 4
     assert client.get(f"{base}/s").json()["spec"]["replicas"] == 4
 
 
 def test_pod_binding_and_graceful_delete(client: httpx.Client, ns: str) -> None:
     base = f"/api/v1/namespaces/{ns}/pods"
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
     created = client.post(base, json=pod).json()
     assert created["spec"]["terminationGracePeriodSeconds"] == 30
     assert created["spec"]["containers"][0]["imagePullPolicy"] == "Always"
     assert created["status"]["phase"] == "Pending"
-    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"}, "target": {"kind": "Node", "name": "n1"}}
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "p"},
+        "target": {"kind": "Node", "name": "n1"},
+    }
     r = client.post(f"{base}/p/binding", json=binding)
     assert r.status_code == 201 and r.json()["status"] == "Success"
     bound = client.get(f"{base}/p").json()
@@ -275,14 +366,19 @@ def test_pod_binding_and_graceful_delete(client: httpx.Client, ns: str) -> None:
     assert any(c["type"] == "PodScheduled" and c["status"] == "True" for c in bound["status"]["conditions"])
     r = client.post(f"{base}/p/binding", json=binding)
     assert r.status_code == 409
-    assert r.json()["message"] == 'Operation cannot be fulfilled on pods/binding "p": pod p is already assigned to node "n1"'
+    assert (
+        r.json()["message"]
+        == 'Operation cannot be fulfilled on pods/binding "p": pod p is already assigned to node "n1"'
+    )
     r = client.get(f"{base}/p/log")
     assert r.status_code == 200 and r.text == ""
     # bound pod: graceful
     r = client.delete(f"{base}/p")
     assert r.status_code == 200
     pending = r.json()
-    assert pending["metadata"]["deletionGracePeriodSeconds"] == 30 and pending["metadata"]["deletionTimestamp"]
+    assert (
+        pending["metadata"]["deletionGracePeriodSeconds"] == 30 and pending["metadata"]["deletionTimestamp"]
+    )
     assert client.get(f"{base}/p").status_code == 200
     r = client.request("DELETE", f"{base}/p", json={"gracePeriodSeconds": 0})
     assert r.status_code == 200
@@ -292,8 +388,12 @@ def test_pod_binding_and_graceful_delete(client: httpx.Client, ns: str) -> None:
     assert client.delete(f"{base}/q").status_code == 200
     assert client.get(f"{base}/q").status_code == 404
     # multi-container log needs a container
-    two = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "two"},
-           "spec": {"containers": [{"name": "a", "image": "i"}, {"name": "b", "image": "i"}]}}
+    two = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "two"},
+        "spec": {"containers": [{"name": "a", "image": "i"}, {"name": "b", "image": "i"}]},
+    }
     client.post(base, json=two)
     r = client.get(f"{base}/two/log")
     assert r.status_code == 400 and "a container name must be specified" in r.json()["message"]
@@ -323,7 +423,9 @@ def test_finalizers_preconditions_dry_run(client: httpx.Client, ns: str) -> None
 
 def test_namespace_termination(client: httpx.Client) -> None:
     name = f"term-{uuid.uuid4().hex[:6]}"
-    client.post("/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    client.post(
+        "/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
     created = client.get(f"/api/v1/namespaces/{name}").json()
     assert created["spec"]["finalizers"] == ["kubernetes"] and created["status"]["phase"] == "Active"
     client.post(f"/api/v1/namespaces/{name}/configmaps", json=cm("x"))
@@ -343,7 +445,9 @@ def test_namespace_termination(client: httpx.Client) -> None:
     wait_for(lambda: client.get(f"/api/v1/namespaces/{name}").status_code == 404)
 
 
-def _watch_lines(client: httpx.Client, path: str, params: dict[str, Any], n: int, accept: str | None = None) -> list[dict[str, Any]]:
+def _watch_lines(
+    client: httpx.Client, path: str, params: dict[str, Any], n: int, accept: str | None = None
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     headers = {"Accept": accept} if accept else {}
     with client.stream("GET", path, params=params, headers=headers, timeout=15) as r:
@@ -364,14 +468,27 @@ def test_watch_semantics(client: httpx.Client, ns: str) -> None:
     client.delete(f"{base}/w1")
     # from an RV: later events only, DELETED carries the last state
     events = _watch_lines(client, base, {"watch": "true", "resourceVersion": rv0}, 2)
-    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "w2"), ("DELETED", "w1")]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("ADDED", "w2"),
+        ("DELETED", "w1"),
+    ]
     assert events[1]["object"]["kind"] == "ConfigMap"
     # no RV: synthetic ADDED for what exists
     events = _watch_lines(client, base, {"watch": "true"}, 1)
     assert events[0]["type"] == "ADDED" and events[0]["object"]["metadata"]["name"] == "w2"
     # sendInitialEvents: ADDED then the initial-events-end bookmark
-    events = _watch_lines(client, base, {"watch": "true", "sendInitialEvents": "true", "allowWatchBookmarks": "true",
-                                         "resourceVersionMatch": "NotOlderThan", "resourceVersion": ""}, 2)
+    events = _watch_lines(
+        client,
+        base,
+        {
+            "watch": "true",
+            "sendInitialEvents": "true",
+            "allowWatchBookmarks": "true",
+            "resourceVersionMatch": "NotOlderThan",
+            "resourceVersion": "",
+        },
+        2,
+    )
     assert events[0]["type"] == "ADDED"
     assert events[1]["type"] == "BOOKMARK"
     assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
@@ -379,11 +496,17 @@ def test_watch_semantics(client: httpx.Client, ns: str) -> None:
     assert r.status_code == 422
     # periodic bookmarks (the fixture runs with 1 s bookmarks)
     now = client.get(base).json()["metadata"]["resourceVersion"]
-    events = _watch_lines(client, base, {"watch": "true", "resourceVersion": now, "allowWatchBookmarks": "true"}, 1)
-    assert events[0]["type"] == "BOOKMARK" and int(events[0]["object"]["metadata"]["resourceVersion"]) >= int(now)
+    events = _watch_lines(
+        client, base, {"watch": "true", "resourceVersion": now, "allowWatchBookmarks": "true"}, 1
+    )
+    assert events[0]["type"] == "BOOKMARK" and int(events[0]["object"]["metadata"]["resourceVersion"]) >= int(
+        now
+    )
     # timeoutSeconds ends the stream cleanly
     t0 = time.monotonic()
-    with client.stream("GET", base, params={"watch": "true", "resourceVersion": now, "timeoutSeconds": "1"}) as r:
+    with client.stream(
+        "GET", base, params={"watch": "true", "resourceVersion": now, "timeoutSeconds": "1"}
+    ) as r:
         assert list(r.iter_lines()) == []
     assert time.monotonic() - t0 < 5
     # future RV → 504; label-selected watch; /watch/ path with a name
@@ -397,10 +520,15 @@ def test_watch_semantics(client: httpx.Client, ns: str) -> None:
 def test_too_old_resource_version(apiserver: TestServer, client: httpx.Client, ns: str) -> None:
     # the memory store keeps a bounded history; RV 1 is long compacted only on a busy server,
     # so only check the shape when it happens
-    r = client.get(f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "true", "resourceVersion": "1", "timeoutSeconds": "1"})
+    r = client.get(
+        f"/api/v1/namespaces/{ns}/configmaps",
+        params={"watch": "true", "resourceVersion": "1", "timeoutSeconds": "1"},
+    )
     assert r.status_code in (200, 410)
     if r.status_code == 410:
-        assert r.json()["reason"] == "Expired" and r.json()["message"].startswith("too old resource version: 1 (")
+        assert r.json()["reason"] == "Expired" and r.json()["message"].startswith(
+            "too old resource version: 1 ("
+        )
 
 
 def test_discovery(client: httpx.Client) -> None:
@@ -420,4 +548,8 @@ def test_discovery(client: httpx.Client) -> None:
     assert agg["kind"] == "APIGroupDiscoveryList"
     r = client.get("/api", headers={"Accept": AGG})
     assert r.json()["items"][0]["versions"][0]["version"] == "v1"
-    assert client.get("/openapi/v3").json()["paths"]["api/v1"]["serverRelativeURL"].startswith("/openapi/v3/api/v1?hash=")
+    assert (
+        client.get("/openapi/v3")
+        .json()["paths"]["api/v1"]["serverRelativeURL"]
+        .startswith("/openapi/v3/api/v1?hash=")
+    )
