@@ -100,7 +100,9 @@ async def main_async(kubeconfig: str | None, context: str | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kubeconfig", default=None, help="kubeconfig path (default: KUBECONFIG or ~/.kube/config)")
+    parser.add_argument(
+        "--kubeconfig", default=None, help="kubeconfig path (default: KUBECONFIG or ~/.kube/config)"
+    )
     parser.add_argument("--context", default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -178,4 +178,3 @@ class Registry:
 
     def in_group_version(self, group: str, version: str) -> list[ResourceInfo]:
         return [r for r in self.resources if r.group == group and r.version == version]
-

@@ -208,7 +208,7 @@ class ApiServerApp:
         tls = (req.scope.get("extensions") or {}).get("tls") or {}
         subject = tls.get("client_subject")
         if subject:
-            return User(subject.get("CN", ""), tuple(subject.get("O", ())) + ("system:authenticated",))
+            return User(subject.get("CN", ""), (*tuple(subject.get("O", ())), "system:authenticated"))
         return None
 
     async def _dispatch(self, req: Request) -> Response | StreamResponse:

@@ -8,6 +8,7 @@ plain lists are served from the stored bytes (see :mod:`testserver.apiserver.obj
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import copy
 from typing import Any
@@ -179,7 +180,7 @@ class RestHandler:
 
     def _check_fields(
         self, req: Request, route: ResourceRoute, obj: dict[str, Any]
-    ) -> list[tuple[bytes, bytes]]:
+    ) -> builtins.list[tuple[bytes, bytes]]:
         """fieldValidation: Strict → 400 on unknown fields, Warn (default) → Warning headers."""
         mode = req.query.get("fieldValidation", "Warn") or "Warn"
         if mode == "Ignore":
@@ -339,7 +340,7 @@ class RestHandler:
             raise _list_options_invalid(causes)
         return rv, rvm
 
-    async def list(self, req: Request, route: ResourceRoute, namespace: str) -> Response:
+    async def list(self, req: Request, route: ResourceRoute, namespace: str) -> Response | StreamResponse:
         if req.query.get("watch") in ("true", "1"):
             return await self.watch(req, route, namespace)
         if req.query.get("sendInitialEvents"):
@@ -412,8 +413,8 @@ class RestHandler:
         matches: Any,
         *,
         token_given: bool,
-    ) -> tuple[list[KeyValue], int, bool, int, str | None]:
-        out: list[KeyValue] = []
+    ) -> tuple[builtins.list[KeyValue], int, bool, int, str | None]:
+        out: builtins.list[KeyValue] = []
         while True:
             try:
                 page = await self.storage.list(
@@ -448,7 +449,7 @@ class RestHandler:
         self,
         req: Request,
         route: ResourceRoute,
-        objs: list[dict[str, Any]],
+        objs: builtins.list[dict[str, Any]],
         *,
         single: bool = False,
         list_meta: dict[str, Any] | None = None,
@@ -496,7 +497,11 @@ class RestHandler:
         return Response.json(200, data)
 
     def to_table(
-        self, route: ResourceRoute, objs: list[dict[str, Any]], include: str, list_meta: dict[str, Any]
+        self,
+        route: ResourceRoute,
+        objs: builtins.list[dict[str, Any]],
+        include: str,
+        list_meta: dict[str, Any],
     ) -> dict[str, Any]:
         try:
             from testserver.apiserver import tables
@@ -737,13 +742,16 @@ class RestHandler:
                 )
         if sub != "status" and sub != "finalize":
             strategy.validate(route.kind, route.group, new, creating=False)
-        if route.has_generation and "generation" in ometa:
-            if any(
+        if (
+            route.has_generation
+            and "generation" in ometa
+            and any(
                 new.get(k) != old.get(k)
                 for k in set(new) | set(old)
                 if k not in ("metadata", "status", "kind", "apiVersion")
-            ):
-                nmeta["generation"] = int(ometa["generation"]) + 1
+            )
+        ):
+            nmeta["generation"] = int(ometa["generation"]) + 1
         # a no-op (ignoring managedFields) writes nothing
         nmeta["managedFields"] = ometa.get("managedFields")
         if nmeta.get("managedFields") is None:
@@ -945,10 +953,7 @@ class RestHandler:
 
         def mutate(old: dict[str, Any]) -> dict[str, Any]:
             scale = self._scale_of(route, old)
-            if patch is None:
-                new_scale = body
-            else:
-                new_scale = _apply_patch(patch[0], scale, patch[1], None)
+            new_scale = body if patch is None else _apply_patch(patch[0], scale, patch[1], None)
             srv = (new_scale.get("metadata") or {}).get("resourceVersion")
             if srv and str(srv) != old["metadata"]["resourceVersion"]:
                 raise st.conflict(route.plural, name, st.MODIFIED, route.group)
@@ -1102,7 +1107,7 @@ class RestHandler:
                 finalizers.append(wanted)
             if route.kind == "Namespace":
                 graceful = True  # namespaces always go through Terminating
-            if not finalizers and not graceful and not (route.kind == "Namespace"):
+            if not finalizers and not graceful and route.kind != "Namespace":
                 if dry_run:
                     return obj, kv, True
                 try:
@@ -1227,8 +1232,9 @@ class RestHandler:
             return ob.encode_for_storage(obj)
 
         with contextlib.suppress(NotFoundError):
-            kv = await guaranteed_update(self.storage, key, finalize)
-            if kv is not None:
+            finalized = await guaranteed_update(self.storage, key, finalize)
+            if finalized is not None:
+                kv = finalized
                 obj = orjson.loads(kv.value)
                 if not obj["metadata"].get("finalizers") and not (obj.get("spec") or {}).get("finalizers"):
                     with contextlib.suppress(NotFoundError, RevisionMismatch):

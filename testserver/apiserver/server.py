@@ -99,7 +99,7 @@ def _tls_protocol() -> Any:
         def on_message_begin(self) -> None:
             super().on_message_begin()
             if self._client_subject is not None:
-                self.scope["extensions"] = {"tls": {"client_subject": self._client_subject}}  # type: ignore[typeddict-unknown-key]
+                self.scope["extensions"] = {"tls": {"client_subject": self._client_subject}}
 
     return TLSHttpToolsProtocol
 
