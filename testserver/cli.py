@@ -16,6 +16,13 @@ from pathlib import Path
 __all__ = ["main"]
 
 
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {n}")
+    return n
+
+
 def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=6443, help="port (default 6443; 0 = any free port)")
@@ -40,6 +47,12 @@ def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ready-file", type=Path, default=None, help="write the URL and kubeconfig path here once serving"
     )
+    p.add_argument(
+        "--history-window",
+        type=_positive_int,
+        default=None,
+        help="about how many revisions stay readable before resourceVersions expire (default: storage's)",
+    )
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
 
 
@@ -57,6 +70,7 @@ def _options(args: argparse.Namespace) -> object:
         bookmark_interval=args.bookmark_interval,
         ready_file=args.ready_file,
         log_level=args.log_level,
+        history_window=args.history_window,
     )
 
 

@@ -41,6 +41,7 @@ class TestServer:
         tls: bool = True,
         startup_timeout: float = 30.0,
         extra_args: list[str] | None = None,
+        history_window: int | None = None,
     ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = (
@@ -51,6 +52,7 @@ class TestServer:
         self.tls = tls
         self.startup_timeout = startup_timeout
         self.extra_args = extra_args or []
+        self.history_window = history_window
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.kubeconfig = self.data_dir / "kubeconfig"
@@ -96,6 +98,8 @@ class TestServer:
         ]
         if self.bookmark_interval is not None:
             args += ["--bookmark-interval", str(self.bookmark_interval)]
+        if self.history_window is not None:
+            args += ["--history-window", str(self.history_window)]
         if not self.tls:
             args.append("--insecure")
         args += self.extra_args

@@ -26,7 +26,7 @@ from testserver.apiserver import status as st
 from testserver.apiserver import strategy
 from testserver.apiserver.request import JSON, Request, Response, StreamResponse
 from testserver.apiserver.resources import ResourceRoute, Routes
-from testserver.storage.continue_token import decode_continue, encode_continue
+from testserver.storage.continue_token import CONTINUE_FROM_LATEST, decode_continue, encode_continue
 from testserver.storage.errors import (
     Compacted,
     FutureRevision,
@@ -369,6 +369,8 @@ class RestHandler:
                 start, revision = decode_continue(token, prefix)
             except InvalidContinue as e:
                 raise st.bad_request(f"continue key is not valid: {e}") from None
+            if revision == CONTINUE_FROM_LATEST:
+                revision = None  # an inherited token (from a 410): read the latest state
         elif rv == "0":
             limit = 0 if not rvm else limit
         elif rv:
@@ -425,7 +427,7 @@ class RestHandler:
                     fresh = ""
                     if start:
                         with contextlib.suppress(InvalidContinue):
-                            fresh = encode_continue(start, prefix, self.storage.current_revision())
+                            fresh = encode_continue(start, prefix, CONTINUE_FROM_LATEST)
                     err = st.expired(_CONTINUE_EXPIRED)
                     err.status["metadata"] = {"continue": fresh} if fresh else {}
                     raise err from None

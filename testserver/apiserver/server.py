@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -43,13 +44,17 @@ class ServerOptions:
     """Written (with the server URL) once the server accepts requests."""
     log_level: str = "warning"
     """uvicorn / server log level."""
+    history_window: int | None = None
+    """About how many recent revisions the storage keeps readable (older resourceVersions and
+    continue tokens get 410 Expired); None = the storage default. Small values are for tests."""
 
 
-def _storage_factory(spec: str, data_dir: Path) -> Any:
+def _storage_factory(spec: str, data_dir: Path, history_window: int | None = None) -> Any:
+    kwargs: dict[str, Any] = {} if history_window is None else {"history_window": history_window}
     if spec == "memory":
         from testserver.storage import MemoryStorage
 
-        return MemoryStorage
+        return functools.partial(MemoryStorage, **kwargs)
     if spec.startswith("sqlite:") or spec == "sqlite":
         path = Path(spec.partition(":")[2] or "state.db")
         if not path.is_absolute():
@@ -59,7 +64,7 @@ def _storage_factory(spec: str, data_dir: Path) -> Any:
         async def open_sqlite() -> Any:
             from testserver.storage import SqliteStorage
 
-            return await SqliteStorage.open(path)
+            return await SqliteStorage.open(path, **kwargs)
 
         return open_sqlite
     raise SystemExit(f"unknown --storage {spec!r}: use memory or sqlite:PATH")
@@ -140,7 +145,7 @@ async def serve(opts: ServerOptions) -> int:
     if ":" in host_for_url:
         host_for_url = f"[{host_for_url}]"
     app = ApiServerApp(
-        storage_factory=_storage_factory(opts.storage, data_dir),
+        storage_factory=_storage_factory(opts.storage, data_dir, opts.history_window),
         registry_factory=_registry,
         token=token,
         server_address=f"{host_for_url}:{opts.port}",

@@ -27,7 +27,7 @@ An etcd v3 backend can be added later as another ``Storage`` implementation; the
 conformance tests in ``tests/testserver/storage`` are parametrized over backends for that.
 """
 
-from testserver.storage.continue_token import decode_continue, encode_continue
+from testserver.storage.continue_token import CONTINUE_FROM_LATEST, decode_continue, encode_continue
 from testserver.storage.errors import (
     Compacted,
     FutureRevision,
@@ -47,6 +47,7 @@ from testserver.storage.model import EventType, KeyValue, ListResult, WatchEvent
 from testserver.storage.sqlite import SqliteStorage
 
 __all__ = [
+    "CONTINUE_FROM_LATEST",
     "Compacted",
     "EventType",
     "FutureRevision",

@@ -3,7 +3,9 @@
 A token is the unpadded URL-safe base64 of ``{"v":"meta.k8s.io/v1","rv":N,"start":"<key>"}``
 where ``rv`` is the snapshot revision of the first page and ``start`` is the key the next
 page starts at, relative to the listed prefix (Kubernetes' ``k8s.io/apiserver/pkg/storage``
-``EncodeContinue``/``DecodeContinue``). Decoding defends against a client steering the start
+``EncodeContinue``/``DecodeContinue``). ``rv`` is ``-1`` (:data:`CONTINUE_FROM_LATEST`) in the
+token that a 410 for an expired token carries: the next page is read from the latest state (an
+inconsistent list), as in Kubernetes. Decoding defends against a client steering the start
 key outside the listed prefix (``..`` segments), as Kubernetes does.
 
 Typical use in a list handler::
@@ -23,23 +25,27 @@ import orjson
 
 from testserver.storage.errors import InvalidContinue
 
-__all__ = ["API_VERSION", "decode_continue", "encode_continue"]
+__all__ = ["API_VERSION", "CONTINUE_FROM_LATEST", "decode_continue", "encode_continue"]
 
 API_VERSION = "meta.k8s.io/v1"
+CONTINUE_FROM_LATEST = -1
+"""The revision of an inherited token (given with a 410 Expired): list from the latest state."""
 
 
 def encode_continue(key: str, key_prefix: str, revision: int) -> str:
-    """The token for a next page starting at ``key`` (inside ``key_prefix``) of the snapshot ``revision``."""
+    """The token for a next page starting at ``key`` (inside ``key_prefix``) of the snapshot ``revision``
+    (:data:`CONTINUE_FROM_LATEST` for "whatever is current when the next page is asked for")."""
     if not key.startswith(key_prefix) or key == key_prefix:
         raise InvalidContinue(f"continue key {key!r} is not inside prefix {key_prefix!r}")
-    if revision <= 0:
-        raise InvalidContinue(f"continue revision must be positive, got {revision}")
+    if revision <= 0 and revision != CONTINUE_FROM_LATEST:
+        raise InvalidContinue(f"continue revision must be positive (or CONTINUE_FROM_LATEST), got {revision}")
     data = orjson.dumps({"v": API_VERSION, "rv": revision, "start": key[len(key_prefix) :]})
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def decode_continue(token: str, key_prefix: str) -> tuple[str, int]:
-    """``(start key, revision)`` of a token produced by :func:`encode_continue` for ``key_prefix``.
+    """``(start key, revision)`` of a token produced by :func:`encode_continue` for ``key_prefix``;
+    the revision is :data:`CONTINUE_FROM_LATEST` (-1) for an inherited token.
 
     Raises :class:`~testserver.storage.errors.InvalidContinue` for anything malformed.
     """
@@ -55,7 +61,7 @@ def decode_continue(token: str, key_prefix: str) -> tuple[str, int]:
     if version != API_VERSION:
         raise InvalidContinue(f"continue key is not valid: unrecognized encoded version {version!r}")
     rv = obj.get("rv")
-    if not isinstance(rv, int) or isinstance(rv, bool) or rv <= 0:
+    if not isinstance(rv, int) or isinstance(rv, bool) or (rv <= 0 and rv != CONTINUE_FROM_LATEST):
         raise InvalidContinue(
             "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
         )

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from testserver.storage import (
+    CONTINUE_FROM_LATEST,
     InvalidContinue,
     decode_continue,
     encode_continue,
@@ -76,6 +77,7 @@ def _token(obj: object) -> str:
         _token([1, 2]),
         _token({"v": "meta.k8s.io/v2", "rv": 1, "start": "a"}),
         _token({"v": "meta.k8s.io/v1", "rv": 0, "start": "a"}),
+        _token({"v": "meta.k8s.io/v1", "rv": -2, "start": "a"}),
         _token({"v": "meta.k8s.io/v1", "rv": "1", "start": "a"}),
         _token({"v": "meta.k8s.io/v1", "rv": 1, "start": ""}),
         _token({"v": "meta.k8s.io/v1", "rv": 1, "start": "../secrets/x"}),
@@ -87,6 +89,13 @@ def _token(obj: object) -> str:
 def test_malformed_continue_tokens_are_rejected(token: str) -> None:
     with pytest.raises(InvalidContinue):
         decode_continue(token, "/registry/pods/")
+
+
+def test_inherited_token_lists_from_latest() -> None:
+    token = encode_continue("/registry/pods/ns/b", "/registry/pods/", CONTINUE_FROM_LATEST)
+    assert decode_continue(token, "/registry/pods/") == ("/registry/pods/ns/b", CONTINUE_FROM_LATEST)
+    with pytest.raises(InvalidContinue):
+        encode_continue("/registry/pods/ns/b", "/registry/pods/", 0)
 
 
 def test_encode_rejects_keys_outside_the_prefix() -> None:
