@@ -104,11 +104,14 @@ class TestServer:
             args.append("--insecure")
         args += self.extra_args
         t0 = time.monotonic()
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The server's output goes to a file, never to a pipe nobody drains (a full pipe blocks it).
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         deadline = t0 + self.startup_timeout
         while not ready.exists():
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                err = self.log_path.read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"testserver exited with {self.process.returncode}:\n{err}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -131,9 +134,12 @@ class TestServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
         return proc.returncode
+
+    @property
+    def log_path(self) -> Path:
+        """Where the server's stdout and stderr go."""
+        return self.data_dir / "server.log"
 
     def cleanup(self) -> None:
         self.stop()

@@ -11,6 +11,7 @@ import asyncio
 import builtins
 import contextlib
 import copy
+import json
 from typing import Any
 
 import orjson
@@ -202,7 +203,11 @@ class RestHandler:
         if mode == "Strict":
             msgs = [f'unknown field "{u}"' for u in unknown]
             raise st.bad_request("strict decoding error: " + ", ".join(msgs))
-        return [(b"warning", f'299 - "unknown field \\"{u}\\""'.encode()) for u in unknown]
+        # json.dumps quotes like Go's %q and leaves only printable ASCII: a field name with control
+        # characters must not make the header invalid.
+        return [
+            (b"warning", f"299 - {json.dumps(f'unknown field {json.dumps(u)}')}".encode()) for u in unknown
+        ]
 
     def _model(self, route: ResourceRoute) -> Any:
         key = route.info.model
@@ -837,9 +842,9 @@ class RestHandler:
         warnings = self._check_fields(req, route, obj)
         rv = (obj.get("metadata") or {}).get("resourceVersion") or None
         nmeta = obj["metadata"]
-        if nmeta.get("name") not in (None, "", name):
+        if nmeta.get("name") != name:  # kube's checkName: a PUT must name its object
             raise st.bad_request(
-                f"the name of the object ({nmeta.get('name')}) does not match the name on the URL ({name})"
+                f"the name of the object ({nmeta.get('name') or ''}) does not match the name on the URL ({name})"
             )
         if route.namespaced and nmeta.get("namespace") not in (None, "", namespace):
             raise st.bad_request(

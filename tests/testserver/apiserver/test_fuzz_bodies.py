@@ -162,3 +162,32 @@ def test_random_list_parameters_never_5xx(
 def test_random_paths_never_5xx(client: httpx.Client, segments: list[str]) -> None:
     r = client.get("/" + "/".join(quote(s, safe="") for s in segments))
     _assert_not_server_error(r)
+
+
+def test_unknown_field_with_control_characters_gets_a_valid_warning_header(
+    client: httpx.Client, target: tuple[str, bytes]
+) -> None:
+    """Found by the fuzzer: the Warning header echoed the raw field name and the server dropped the connection."""
+    base, _ = target
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "warned"},
+        "data": {},
+        "\f\x1f bad": 1,
+    }
+    r = client.post(f"{base}/configmaps", json=body)
+    assert r.status_code == 201, r.text
+    assert r.headers["warning"] == '299 - "unknown field \\"\\\\f\\\\u001f bad\\""'
+
+
+def test_put_without_a_name_is_rejected_and_changes_nothing(
+    client: httpx.Client, target: tuple[str, bytes]
+) -> None:
+    """kube's checkName: the body of a PUT must name the object the URL names."""
+    base, _ = target
+    before = client.get(f"{base}/configmaps/keep").json()
+    r = client.put(f"{base}/configmaps/keep", json={"apiVersion": "v1", "kind": "ConfigMap", "data": {}})
+    assert r.status_code == 400
+    assert r.json()["message"] == "the name of the object () does not match the name on the URL (keep)"
+    assert client.get(f"{base}/configmaps/keep").json() == before
