@@ -86,26 +86,6 @@ SCALAR_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 """The scalar-like definitions, as kube-apiserver's v3 documents write them."""
 
-# Fields whose Python type does not say which scalar definition they use (the rest follow the
-# type: datetime → Time, dict[str, Any] → RawExtension, str+quantity → Quantity, int|str → IntOrString).
-# A field's json_schema_extra["x-openapi-ref"] (if codegen records it) wins over this table.
-_FIELD_REFS: dict[tuple[str, str], str] = {
-    ("io.k8s.api.core.v1.Event", "eventTime"): _MICRO_TIME,
-    ("io.k8s.api.core.v1.EventSeries", "lastObservedTime"): _MICRO_TIME,
-    ("io.k8s.api.events.v1.Event", "eventTime"): _MICRO_TIME,
-    ("io.k8s.api.events.v1.EventSeries", "lastObservedTime"): _MICRO_TIME,
-    ("io.k8s.api.coordination.v1.LeaseSpec", "acquireTime"): _MICRO_TIME,
-    ("io.k8s.api.coordination.v1.LeaseSpec", "renewTime"): _MICRO_TIME,
-    ("io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry", "fieldsV1"): _FIELDS_V1,
-    (_APIEXT + "JSONSchemaProps", "default"): _JSON,
-    (_APIEXT + "JSONSchemaProps", "example"): _JSON,
-    (_APIEXT + "JSONSchemaProps", "enum"): _JSON,
-    (_APIEXT + "JSONSchemaProps", "items"): _OR_ARRAY,
-    (_APIEXT + "JSONSchemaProps", "additionalItems"): _OR_BOOL,
-    (_APIEXT + "JSONSchemaProps", "additionalProperties"): _OR_BOOL,
-    (_APIEXT + "JSONSchemaProps", "dependencies"): _OR_STRING_ARRAY,
-}
-
 _PRIMITIVES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 
 _PREFIXES = {
@@ -176,9 +156,6 @@ class _Converter:
         recorded = extra.get("x-openapi-ref")
         if isinstance(recorded, str):
             return recorded.rsplit("/", 1)[-1]
-        override = _FIELD_REFS.get((self.owner_name, wire))
-        if override is not None:
-            return override
         fmt = extra.get("format")
         if annotation is _dt.datetime:
             return _TIME
@@ -200,18 +177,17 @@ class _Converter:
                 wrapped["default"] = {}
             return wrapped
         origin = typing.get_origin(annotation)
+        # codegen records which definition a list's items or a map's values stand for
+        items_ref = extra.get("x-openapi-items-ref") if top else None
+        if isinstance(items_ref, str) and origin in (list, dict):
+            items = {"$ref": ref(items_ref)}
+            if origin is list:
+                return {"type": "array", "items": items}
+            return {"type": "object", "additionalProperties": items}
         if origin is list:
             (item,) = typing.get_args(annotation) or (Any,)
-            override = _FIELD_REFS.get((self.owner_name, wire))
-            if override is not None and top:  # e.g. JSONSchemaProps.enum: array of JSON
-                return {"type": "array", "items": {"$ref": ref(override)}}
-            items_ref = extra.get("x-openapi-items-ref") if top else None
-            if isinstance(items_ref, str):
-                return {"type": "array", "items": {"$ref": ref(items_ref)}}
             return {"type": "array", "items": self.inner(item, "", {}, top=False)}
         scalar = self.scalar_ref(annotation, wire, extra) if top else self.scalar_ref(annotation, "", {})
-        if scalar == _OR_STRING_ARRAY:  # JSONSchemaProps.dependencies: a map of them
-            return {"type": "object", "additionalProperties": {"$ref": ref(scalar)}}
         if scalar is not None:
             return {"allOf": [{"$ref": ref(scalar)}]} if top else {"$ref": ref(scalar)}
         if origin is dict:
