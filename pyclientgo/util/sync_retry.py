@@ -1,0 +1,6 @@
+"""Blocking ``retry_on_conflict`` / ``on_error`` (generated from :mod:`pyclientgo.util._async.retry`)."""
+
+from pyclientgo.util._sync.retry import on_error, retry_on_conflict
+from pyclientgo.util.backoff import DEFAULT_BACKOFF, DEFAULT_RETRY, Backoff
+
+__all__ = ["DEFAULT_BACKOFF", "DEFAULT_RETRY", "Backoff", "on_error", "retry_on_conflict"]
