@@ -1,0 +1,118 @@
+"""CLIENT_GO_SEMANTICS §8.2: event naming, repeats, aggregation, spam filter, bounded queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pyclientgo.testing import FakeClock
+from pyclientgo.tools.record import EventBroadcaster, EventCorrelator
+
+T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC)
+POD = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p", "namespace": "ns", "uid": "u1"}}
+
+
+def event(message: str = "m", reason: str = "R", name: str = "p") -> dict[str, Any]:
+    return {
+        "metadata": {"name": f"{name}.1", "namespace": "ns"},
+        "involvedObject": {"kind": "Pod", "name": name, "namespace": "ns", "uid": "u1", "apiVersion": "v1"},
+        "source": {"component": "c", "host": "h"},
+        "type": "Normal",
+        "reason": reason,
+        "message": message,
+        "count": 1,
+        "firstTimestamp": "2026-01-02T03:04:05Z",
+        "lastTimestamp": "2026-01-02T03:04:05Z",
+    }
+
+
+class NullSink:
+    async def create(self, event: dict[str, Any]) -> dict[str, Any]:
+        return event
+
+    async def patch(self, event: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+        return event
+
+
+async def test_event_name_is_object_dot_unix_nanos_hex() -> None:
+    b = EventBroadcaster(NullSink(), wall_now=lambda: T0)
+    b.new_recorder(component="c", host="h").event(POD, "Normal", "Started", "hello")
+    queued = b._queue.get_nowait()
+    assert queued is not None
+    nanos = int(T0.timestamp() * 1_000_000) * 1000
+    assert queued["metadata"]["name"] == f"p.{nanos:x}"
+    assert queued["metadata"]["namespace"] == "ns"
+    assert queued["involvedObject"] == {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "name": "p",
+        "namespace": "ns",
+        "uid": "u1",
+    }
+    assert queued["source"] == {"component": "c", "host": "h"}
+    assert queued["count"] == 1 and queued["type"] == "Normal"
+
+
+async def test_unsupported_type_is_dropped() -> None:
+    b = EventBroadcaster(NullSink())
+    b.new_recorder(component="c").event(POD, "Info", "R", "m")
+    assert b._queue.empty()
+
+
+def test_repeat_becomes_patch_with_count() -> None:
+    c = EventCorrelator(clock=FakeClock())
+    first = c.correlate(event())
+    assert first.patch is None and not first.skip
+    c.update_state({**first.event, "metadata": {**first.event["metadata"], "resourceVersion": "7"}})
+    second = c.correlate(
+        {**event(), "lastTimestamp": "2026-01-02T03:05:00Z", "metadata": {"name": "p.2", "namespace": "ns"}}
+    )
+    assert second.event["count"] == 2
+    assert second.event["metadata"]["name"] == "p.1", "a repeat patches the stored event"
+    assert second.patch == {"count": 2, "lastTimestamp": "2026-01-02T03:05:00Z", "message": "m"}
+    third = c.correlate(event())
+    assert third.event["count"] == 3
+
+
+def test_aggregation_of_ten_similar_events() -> None:
+    c = EventCorrelator(clock=FakeClock(), wall_now=lambda: T0)
+    results = [c.correlate(event(message=f"msg {i}")) for i in range(12)]
+    assert all(not r.event["message"].startswith("(combined") for r in results[:9])
+    combined = results[9]
+    assert combined.event["message"] == "(combined from similar events): msg 9"
+    assert combined.patch is None
+    again = results[10]
+    assert again.event["message"] == "(combined from similar events): msg 10"
+    assert again.event["count"] == 2 and again.patch is not None, "the combined event is patched on repeat"
+
+
+def test_aggregation_window_resets_after_600s() -> None:
+    clock = FakeClock()
+    c = EventCorrelator(clock=clock)
+    for i in range(9):
+        c.correlate(event(message=f"msg {i}"))
+    clock.advance(601)
+    assert not c.correlate(event(message="msg new")).event["message"].startswith("(combined")
+
+
+def test_spam_filter_burst_25_refill_one_per_300s() -> None:
+    clock = FakeClock()
+    c = EventCorrelator(clock=clock)
+    results = [c.correlate(event(reason=f"R{i}")) for i in range(30)]
+    assert [r.skip for r in results] == [False] * 25 + [True] * 5
+    other = c.correlate(event(reason="X", name="other"))
+    assert not other.skip, "buckets are per object"
+    clock.advance(299)
+    assert c.correlate(event(reason="late")).skip
+    clock.advance(2)
+    assert not c.correlate(event(reason="later")).skip
+    assert c.correlate(event(reason="even-later")).skip
+
+
+async def test_queue_of_1000_drops_when_full() -> None:
+    b = EventBroadcaster(NullSink())
+    rec = b.new_recorder(component="c")
+    for i in range(1005):
+        rec.event(POD, "Normal", "R", f"m{i}")
+    assert b._queue.qsize() == 1000
+    assert b.dropped == 5
