@@ -20,12 +20,14 @@ class AsyncClientsetBase:
 
     ``AsyncClientset(config)`` builds its own REST client; ``AsyncClientset(rest=client)`` shares
     one. Without either, the config is loaded as :func:`pyclientgo.config.load_config` finds it.
-    Use it as an async context manager, or call :meth:`aclose`.
+    Use it as an async context manager, or call :meth:`aclose`: it closes the REST client only if
+    the clientset created it (a shared one stays open for its owner, as in the dynamic client).
     """
 
     def __init__(self, config: Config | None = None, *, rest: AsyncRESTClient | None = None) -> None:
         if rest is not None and config is not None:
             raise ValueError("pass a config or a REST client, not both")
+        self._owns_rest = rest is None
         if rest is None:
             rest = AsyncRESTClient(config if config is not None else load_config())
         self.rest = rest
@@ -38,8 +40,9 @@ class AsyncClientsetBase:
         return cls(load_config(kubeconfig=kubeconfig, context=context))
 
     async def aclose(self) -> None:
-        """Close the REST client's connections."""
-        await self.rest.aclose()
+        """Close the REST client's connections if this clientset created it."""
+        if self._owns_rest:
+            await self.rest.aclose()
 
     async def __aenter__(self) -> Self:
         return self

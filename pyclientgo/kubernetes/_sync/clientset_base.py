@@ -21,12 +21,14 @@ class ClientsetBase:
 
     ``Clientset(config)`` builds its own REST client; ``Clientset(rest=client)`` shares
     one. Without either, the config is loaded as :func:`pyclientgo.config.load_config` finds it.
-    Use it as an async context manager, or call :meth:`aclose`.
+    Use it as an async context manager, or call :meth:`aclose`: it closes the REST client only if
+    the clientset created it (a shared one stays open for its owner, as in the dynamic client).
     """
 
     def __init__(self, config: Config | None = None, *, rest: RESTClient | None = None) -> None:
         if rest is not None and config is not None:
             raise ValueError("pass a config or a REST client, not both")
+        self._owns_rest = rest is None
         if rest is None:
             rest = RESTClient(config if config is not None else load_config())
         self.rest = rest
@@ -39,8 +41,9 @@ class ClientsetBase:
         return cls(load_config(kubeconfig=kubeconfig, context=context))
 
     def close(self) -> None:
-        """Close the REST client's connections."""
-        self.rest.close()
+        """Close the REST client's connections if this clientset created it."""
+        if self._owns_rest:
+            self.rest.close()
 
     def __enter__(self) -> Self:
         return self

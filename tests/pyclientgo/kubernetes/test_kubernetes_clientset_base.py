@@ -65,3 +65,18 @@ def test_exports_are_complete_and_sorted(module: str) -> None:
         if not name.startswith("_") and not isinstance(getattr(mod, name), type(mod))
     }
     assert public <= set(exported), public - set(exported)
+
+
+async def test_shared_rest_client_stays_open_after_close() -> None:
+    from pyclientgo.config import Config
+    from pyclientgo.kubernetes import AsyncClientset
+    from pyclientgo.rest import AsyncRESTClient
+
+    rest = AsyncRESTClient(Config(host="https://k8s.test"))
+    async with AsyncClientset(rest=rest):
+        pass
+    assert not rest._http.is_closed, "a REST client passed in belongs to the caller"
+    async with AsyncClientset(Config(host="https://k8s.test")) as owned:
+        pass
+    assert owned.rest._http.is_closed
+    await rest.aclose()
