@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -104,11 +105,11 @@ class RecordingStore:
         if self.resync_error is not None:
             raise self.resync_error
 
-    def list(self) -> list[Any]:
-        return list(self.items.values())
+    def list(self) -> builtins.list[Any]:
+        return builtins.list(self.items.values())
 
-    def list_keys(self) -> list[str]:
-        return list(self.items)
+    def list_keys(self) -> builtins.list[str]:
+        return builtins.list(self.items)
 
     def get(self, o: Any) -> Any | None:
         return self.items.get(self._key(o))
@@ -208,7 +209,9 @@ class FakeLW:
         return item
 
 
-async def until(cond: Callable[[], bool], task: asyncio.Task[Any] | None = None, timeout: float = 5.0) -> None:
+async def until(
+    cond: Callable[[], bool], task: asyncio.Task[Any] | None = None, timeout: float = 5.0
+) -> None:
     """Wait (real time, polling) until ``cond()``; fail if the deadline passes or ``task`` died."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

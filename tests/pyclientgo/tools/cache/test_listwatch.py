@@ -52,8 +52,12 @@ async def test_from_client_maps_options_and_tweaks_copies() -> None:
     opts = ListOptions(resource_version="0", limit=500)
     await lw.list(opts)
     assert opts.label_selector is None  # the reflector's options are not changed
-    events = [e async for e in lw.watch(ListOptions(resource_version="7", allow_watch_bookmarks=True,
-                                                    timeout_seconds=321))]
+    events = [
+        e
+        async for e in lw.watch(
+            ListOptions(resource_version="7", allow_watch_bookmarks=True, timeout_seconds=321)
+        )
+    ]
     assert events[0].type == "BOOKMARK"
     await lw.list(ListOptions(resource_version="", limit=0, continue_="tok"))
     assert client.calls == [
@@ -159,7 +163,9 @@ async def test_live_typed_and_dynamic_list_and_watch(config: Config) -> None:
         assert [i["metadata"]["name"] for i in list_items(paged)] == ["a"]
         assert list_meta(paged)[1]
 
-        watch = dynamic.watch(ListOptions(resource_version=rv, allow_watch_bookmarks=True, timeout_seconds=30))
+        watch = dynamic.watch(
+            ListOptions(resource_version=rv, allow_watch_bookmarks=True, timeout_seconds=30)
+        )
         async with contextlib.aclosing(watch):  # type: ignore[type-var]
             await cms.create(ConfigMap(metadata={"name": "c", "labels": {"tier": "web"}}))
             async for event in watch:
@@ -171,7 +177,9 @@ async def test_live_typed_and_dynamic_list_and_watch(config: Config) -> None:
         async with contextlib.aclosing(typed_watch):  # type: ignore[type-var]
             async for event in typed_watch:
                 assert isinstance(event.object, ConfigMap)
-                assert event.object.metadata.name == "c"  # the selector from tweak applies
+                assert (
+                    event.object.metadata is not None and event.object.metadata.name == "c"
+                )  # the selector from tweak applies
                 break
 
         bad = dynamic.watch(ListOptions(resource_version_match="NotOlderThan"))

@@ -2,6 +2,8 @@
 ListerWatcher, a recording store and a fake clock (reflector_fakes.py). Watch-list mode (§1.14) is in
 test_reflector_watch_list.py, the live server in test_reflector_live.py."""
 
+# ruff: noqa: RUF059  (every test unpacks the same harness tuple from make())
+
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +11,18 @@ import logging
 from typing import Any
 
 import pytest
+from reflector_fakes import (
+    FakeWatch,
+    RaiseNow,
+    bookmark,
+    ev,
+    list_obj,
+    make,
+    obj,
+    running,
+    settle,
+    until,
+)
 
 from pyclientgo.errors import (
     ConnectError,
@@ -23,18 +37,6 @@ from pyclientgo.errors import (
 from pyclientgo.rest import WatchEvent
 from pyclientgo.tools.cache.listwatch import ListOptions
 from pyclientgo.tools.cache.reflector import Reflector, VeryShortWatchError, is_connection_refused
-from reflector_fakes import (
-    FakeWatch,
-    RaiseNow,
-    bookmark,
-    ev,
-    list_obj,
-    make,
-    obj,
-    running,
-    settle,
-    until,
-)
 
 
 def refused() -> ConnectError:
@@ -326,7 +328,12 @@ async def test_error_event_ends_the_watch() -> None:
     lw.watches.append(FakeWatch([ev("ADDED", "a", 6), WatchEvent("ERROR", InternalError.new("x").status)]))
     async with running(r) as task:
         await until(lambda: len(lw.list_calls) == 2, task)
-    assert [k for k in log.kinds() if k in ("watch", "sleep", "list")][:4] == ["list", "watch", "sleep", "list"]
+    assert [k for k in log.kinds() if k in ("watch", "sleep", "list")][:4] == [
+        "list",
+        "watch",
+        "sleep",
+        "list",
+    ]
 
 
 async def test_wrong_kind_objects_are_skipped_and_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -401,7 +408,12 @@ async def test_very_short_watch_relists_after_backoff(caplog: pytest.LogCaptureF
     with caplog.at_level(logging.WARNING, logger="pyclientgo.tools.cache.reflector"):
         async with running(r) as task:
             await until(lambda: len(lw.list_calls) == 2, task)
-    assert [k for k in log.kinds() if k in ("list", "watch", "sleep")][:4] == ["list", "watch", "sleep", "list"]
+    assert [k for k in log.kinds() if k in ("list", "watch", "sleep")][:4] == [
+        "list",
+        "watch",
+        "sleep",
+        "list",
+    ]
     assert "very short watch" in caplog.text
     assert lw.list_calls[1].resource_version == "5"
 
@@ -427,7 +439,12 @@ async def test_open_watch_410_relists_after_backoff_at_last_rv() -> None:
     lw.watches.append(FakeWatch([ev("ADDED", "a", 6), Expired.new("too old resource version: 6 (8)")]))
     async with running(r) as task:
         await until(lambda: len(lw.list_calls) == 2, task)
-    assert [k for k in log.kinds() if k in ("list", "watch", "sleep")][:4] == ["list", "watch", "sleep", "list"]
+    assert [k for k in log.kinds() if k in ("list", "watch", "sleep")][:4] == [
+        "list",
+        "watch",
+        "sleep",
+        "list",
+    ]
     assert lw.list_calls[1].resource_version == "6"
     assert not r.is_last_sync_resource_version_unavailable()
     assert seen == []
@@ -449,7 +466,12 @@ async def test_open_watch_other_error_relists_after_backoff() -> None:
     lw.watches.append(FakeWatch([ev("ADDED", "a", 6), ConnectionResetError("reset")]))
     async with running(r) as task:
         await until(lambda: len(lw.list_calls) == 2, task)
-    assert [k for k in log.kinds() if k in ("list", "watch", "sleep")][:4] == ["list", "watch", "sleep", "list"]
+    assert [k for k in log.kinds() if k in ("list", "watch", "sleep")][:4] == [
+        "list",
+        "watch",
+        "sleep",
+        "list",
+    ]
 
 
 # -- §1.12 errors opening a watch ---------------------------------------------------------------------

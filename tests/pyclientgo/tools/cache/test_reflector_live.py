@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
+from reflector_fakes import Log, RecordingStore, running, until
 
 from pyclientgo.api.core.v1 import ConfigMap, Namespace
 from pyclientgo.apimachinery.registry import GroupVersionResource
@@ -25,7 +26,6 @@ from pyclientgo.rest import WatchEvent
 from pyclientgo.testing import AsyncFakeClock
 from pyclientgo.tools.cache.listwatch import ListerWatcher, ListOptions, ListWatch
 from pyclientgo.tools.cache.reflector import Reflector
-from reflector_fakes import Log, RecordingStore, running, until
 from testserver.testing import TestServer
 
 WINDOW = 20
@@ -108,6 +108,7 @@ async def test_typed_list_then_watch_events(config: Config) -> None:
             await until(lambda: len(log.entries) >= 4, task, DEADLINE)
             assert [e[:2] for e in log.entries[1:4]] == [("add", "c"), ("update", "a"), ("delete", "b")]
             assert store.items["a"].data == {"v": "2"}
+            assert updated.metadata is not None
             assert log.entries[2][2] == updated.metadata.resource_version
             # bookmarks (1 s on the session server) move the RV without store calls
             rv = int(reflector.last_sync_resource_version())
@@ -235,7 +236,12 @@ class SilentServer:
                         self.closed_by_client += 1
                     return
                 body = orjson.dumps(
-                    {"kind": "ConfigMapList", "apiVersion": "v1", "metadata": {"resourceVersion": "7"}, "items": []}
+                    {
+                        "kind": "ConfigMapList",
+                        "apiVersion": "v1",
+                        "metadata": {"resourceVersion": "7"},
+                        "items": [],
+                    }
                 )
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "

@@ -1,11 +1,13 @@
 """Watch-list mode (CLIENT_GO_SEMANTICS §1.14) with a scripted ListerWatcher (reflector_fakes.py)."""
 
+# ruff: noqa: RUF059  (every test unpacks the same harness tuple from make())
+
 from __future__ import annotations
 
 import pytest
+from reflector_fakes import FakeWatch, bookmark, ev, list_obj, make, obj, running, until
 
 from pyclientgo.errors import BadRequest, Expired, Forbidden, Invalid, TooManyRequests
-from reflector_fakes import FakeWatch, bookmark, ev, list_obj, make, obj, running, until
 
 
 async def test_initial_events_are_collected_then_replaced_at_the_bookmark_rv() -> None:
@@ -31,7 +33,10 @@ async def test_initial_events_are_collected_then_replaced_at_the_bookmark_rv() -
     assert opts.allow_watch_bookmarks is True
     assert opts.resource_version == ""
     assert opts.timeout_seconds is not None and 300 <= opts.timeout_seconds < 600
-    assert [e for e in log.entries if e[0] in ("add", "delete")] == [("add", "c", "11"), ("delete", "a", "12")]
+    assert [e for e in log.entries if e[0] in ("add", "delete")] == [
+        ("add", "c", "11"),
+        ("delete", "a", "12"),
+    ]
 
 
 async def test_an_empty_initial_state_still_replaces() -> None:
@@ -83,7 +88,7 @@ async def test_stream_ending_before_the_bookmark_starts_over() -> None:
 @pytest.mark.parametrize(
     "error",
     [
-        Invalid.new("ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden"),
+        Invalid.new('ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden'),
         BadRequest.new("unknown parameter"),
         Forbidden.new("no watch"),
     ],
@@ -104,9 +109,7 @@ async def test_rejected_parameters_fall_back_to_list(error: Exception) -> None:
 
 async def test_429_backs_off_and_retries_the_watch_list() -> None:
     r, lw, store, clock, log = make(use_watch_list=True)
-    lw.watches.extend(
-        [TooManyRequests.new("later"), FakeWatch([bookmark(9, initial_end=True)], end=False)]
-    )
+    lw.watches.extend([TooManyRequests.new("later"), FakeWatch([bookmark(9, initial_end=True)], end=False)])
     async with running(r) as task:
         await until(lambda: bool(log.of("replace")), task)
     assert [k for k in log.kinds() if k in ("watch", "sleep", "list")] == ["watch", "sleep", "watch"]
