@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from codegen import crd
 from codegen.output import diff_trees, remove_stale, render_formatted, write_tree
 from codegen.spec import Spec, fetch_spec, load_spec
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         cmd = sub.add_parser(name, help=text)
         _common(cmd)
+    crd.add_parser(sub)  # `codegen crd`: models and clients for CRDs (codegen.crd)
     _common(parser)
     return parser
 
@@ -130,6 +132,8 @@ def _check(root: Path, spec: Spec) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root: Path = (getattr(args, "root", None) or Path(__file__).resolve().parent.parent).resolve()
+    if args.command == "crd":
+        return crd.run(args, root)
     command = "check" if args.check else (args.command or "generate")
     started = time.perf_counter()
     spec = _load(args, root)

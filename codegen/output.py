@@ -11,7 +11,9 @@ from pathlib import Path
 
 from codegen.clientset import PATH as CLIENTSET_PATH
 from codegen.clientset import render_clientset
+from codegen.informers import INFORMERS_PATH, LISTERS_PATH, render_informer_files
 from codegen.models import BANNER, render_all
+from codegen.proto import render_protobuf
 from codegen.resources import extract_resources, render_registry_data
 from codegen.spec import Spec
 
@@ -29,7 +31,7 @@ __all__ = [
 
 GENERATED_DIRS: tuple[str, ...] = ("pyclientgo/api",)
 """Directories whose every ``.py`` file is generated (a file codegen does not produce there is stale)."""
-GENERATED_FILES: tuple[str, ...] = (CLIENTSET_PATH,)
+GENERATED_FILES: tuple[str, ...] = (CLIENTSET_PATH, LISTERS_PATH, INFORMERS_PATH)
 """Generated files that live beside hand-written ones."""
 
 _API_INIT = f'''{BANNER}
@@ -66,6 +68,8 @@ def render(spec: Spec) -> dict[str, str]:
     resources = extract_resources(spec)
     files["pyclientgo/api/_registry_data.py"] = render_registry_data(resources)
     files[CLIENTSET_PATH] = render_clientset(resources)
+    files.update(render_informer_files(resources))  # typed listers and informers
+    files.update(render_protobuf(spec))
     return dict(sorted(files.items()))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from testserver.etcd_process import EtcdProcess
 from testserver.testing import TestServer
 
 KUBECTL = "/usr/bin/kubectl"
@@ -24,6 +25,13 @@ def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServer]:
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdProcess]:
+    """A private etcd (free loopback ports, temp data dir) for the session; fails if etcd is missing."""
+    with EtcdProcess(data_dir=tmp_path_factory.mktemp("etcd")) as process:
+        yield process
 
 
 @pytest.fixture(scope="session")

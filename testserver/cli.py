@@ -3,7 +3,7 @@
 ::
 
     testserver apiserver [--bind 127.0.0.1] [--port 6443] [--data-dir DIR]
-                         [--storage memory|sqlite:PATH] [--kubeconfig PATH]
+                         [--storage memory|sqlite:PATH|etcd://HOST:PORT] [--kubeconfig PATH]
     testserver up        [same flags]   # the API server (more components in later issues)
 """
 
@@ -23,6 +23,26 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def _cidr(value: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _port_range(value: str) -> str:
+    lo, sep, hi = value.partition("-")
+    try:
+        first, last = int(lo), int(hi if sep else lo)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port range {value!r}: use BASE-LAST") from None
+    if not 1 <= first <= last <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port range {value!r}")
+    return f"{first}-{last}"
+
+
 def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=6443, help="port (default 6443; 0 = any free port)")
@@ -32,7 +52,9 @@ def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
         default=Path(".testserver"),
         help="PKI, kubeconfig and sqlite data (default ./.testserver)",
     )
-    p.add_argument("--storage", default="memory", help="memory (default) or sqlite:PATH")
+    p.add_argument(
+        "--storage", default="memory", help="memory (default), sqlite:PATH or etcd://HOST:PORT[,HOST:PORT...]"
+    )
     p.add_argument(
         "--kubeconfig",
         type=Path,
@@ -54,6 +76,27 @@ def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
         help="about how many revisions stay readable before resourceVersions expire (default: storage's)",
     )
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--service-cluster-ip-range",
+        type=_cidr,
+        default="10.96.0.0/12",
+        help="CIDR for Service cluster IPs (default 10.96.0.0/12)",
+    )
+    p.add_argument(
+        "--service-node-port-range",
+        type=_port_range,
+        default="30000-32767",
+        help="inclusive port range for Service NodePorts (default 30000-32767)",
+    )
+    p.add_argument("--etcd-cafile", type=Path, default=None, help="etcd storage: CA to verify etcd (TLS)")
+    p.add_argument("--etcd-certfile", type=Path, default=None, help="etcd storage: client certificate")
+    p.add_argument("--etcd-keyfile", type=Path, default=None, help="etcd storage: client key")
+    p.add_argument(
+        "--etcd-compaction-interval",
+        type=float,
+        default=300.0,
+        help="etcd storage: seconds between history compactions (default 300; 0 = never)",
+    )
 
 
 def _options(args: argparse.Namespace) -> object:
@@ -71,6 +114,12 @@ def _options(args: argparse.Namespace) -> object:
         ready_file=args.ready_file,
         log_level=args.log_level,
         history_window=args.history_window,
+        service_cluster_ip_range=args.service_cluster_ip_range,
+        service_node_port_range=args.service_node_port_range,
+        etcd_cafile=args.etcd_cafile,
+        etcd_certfile=args.etcd_certfile,
+        etcd_keyfile=args.etcd_keyfile,
+        etcd_compaction_interval=args.etcd_compaction_interval,
     )
 
 

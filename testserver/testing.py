@@ -23,6 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from testserver.faults_client import FaultsClient
 
 __all__ = ["TestServer"]
 
@@ -135,6 +139,20 @@ class TestServer:
                 proc.kill()
                 proc.wait()
         return proc.returncode
+
+    @property
+    def faults(self) -> FaultsClient:
+        """The running server's fault-injection switches (docs/TESTSERVER_FAULTS.md)."""
+        from testserver.faults_client import FaultsClient
+
+        return FaultsClient.for_server(self)
+
+    def restart(self, *, keep_storage: bool = True, down_seconds: float = 0.2) -> None:
+        """Restart on the same port (memory: in process, same storage object; sqlite: a new process on
+        the same database). See :func:`testserver.faults_client.restart`."""
+        from testserver.faults_client import restart
+
+        restart(self, keep_storage=keep_storage, down_seconds=down_seconds)
 
     @property
     def log_path(self) -> Path:

@@ -51,6 +51,10 @@ DELETE_FROM_PRIMITIVE_LIST_PREFIX = "$deleteFromPrimitiveList/"
 _REPLACE = "replace"
 _MERGE = "merge"
 _DELETE = "delete"
+# apimachinery's mergepatch errors (the API server answers 400 with these messages)
+_BAD_RETAIN_KEYS = "invalid patch format of retainKeys"
+_BAD_PRIMITIVE_LIST = "invalid patch format of primitive list"
+_BAD_SET_ELEMENT_ORDER = "invalid patch format of setElementOrder list"
 
 
 def _is_directive_key(key: str) -> bool:
@@ -139,15 +143,13 @@ def _apply_retain_keys(original: dict[str, Any], patch: dict[str, Any]) -> None:
         return
     retain = patch.pop(RETAIN_KEYS_DIRECTIVE)
     if not isinstance(retain, list):
-        raise InvalidPatchError(f"{RETAIN_KEYS_DIRECTIVE} must be a list, got {retain!r}")
+        raise InvalidPatchError(_BAD_RETAIN_KEYS)
     keep = {k for k in retain if isinstance(k, str)}
     for k, v in patch.items():
         if v is None or _is_directive_key(k):
             continue
         if k not in keep:
-            raise InvalidPatchError(
-                f"invalid patch format of retainKeys: field {k!r} is in the patch but not in {retain!r}"
-            )
+            raise InvalidPatchError(_BAD_RETAIN_KEYS)
     for k in list(original):
         if k not in keep:
             del original[k]
@@ -172,9 +174,7 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any], schema: LookupPa
         if is_delete_list:
             key = key[len(DELETE_FROM_PRIMITIVE_LIST_PREFIX) :]
             if not isinstance(patch_value, list):
-                raise InvalidPatchError(
-                    f"{DELETE_FROM_PRIMITIVE_LIST_PREFIX}{key} must be a list, got {patch_value!r}"
-                )
+                raise InvalidPatchError(_BAD_PRIMITIVE_LIST)
         if patch_value is None:
             original.pop(key, None)
             continue
@@ -212,14 +212,14 @@ def _merge_ordered_lists(original: dict[str, Any], patch: dict[str, Any], schema
     for key in [k for k in patch if k.startswith(SET_ELEMENT_ORDER_PREFIX)]:
         order = patch[key]
         if not isinstance(order, list):
-            raise InvalidPatchError(f"{key} must be a list, got {order!r}")
+            raise InvalidPatchError(_BAD_SET_ELEMENT_ORDER)
         field = key[len(SET_ELEMENT_ORDER_PREFIX) :]
         original_list = original.get(field)
         patch_list = patch.get(field)
         if original_list is not None and not isinstance(original_list, list):
-            raise InvalidPatchError(f"{key} given for {field!r}, which is not a list")
+            raise InvalidPatchError(_BAD_SET_ELEMENT_ORDER)
         if patch_list is not None and not isinstance(patch_list, list):
-            raise InvalidPatchError(f"{key} given with a non-list value for {field!r}")
+            raise InvalidPatchError(_BAD_SET_ELEMENT_ORDER)
         sub, meta = schema.lookup_for_slice(field)
         merge_key = meta.merge_key
         if patch_list is not None:

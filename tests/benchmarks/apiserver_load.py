@@ -4,8 +4,8 @@
 The clients are pyclientgo's typed ``AsyncClientset`` (one per simulated client, client-side rate
 limiting off) or, to compare, raw httpx clients.
 
-Run: ``uv run python tests/benchmarks/apiserver_load.py [--storage memory|sqlite:state.db]
-[--client pyclientgo|httpx]``
+Run: ``uv run python tests/benchmarks/apiserver_load.py [--storage memory|sqlite:state.db|etcd://H:P]
+[--etcd] [--client pyclientgo|httpx]`` (``--etcd``: start a private etcd and use it as the storage)
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import httpx
 from pyclientgo.api.core.v1 import ConfigMap
 from pyclientgo.config import load_config
 from pyclientgo.kubernetes import AsyncClientset
+from testserver.etcd_process import EtcdProcess
 from testserver.testing import TestServer
 
 N = 2000
@@ -223,6 +224,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--storage", default="memory")
     parser.add_argument("--client", default="pyclientgo", choices=sorted(DRIVERS))
+    parser.add_argument("--etcd", action="store_true", help="start a private etcd and use it as the storage")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.storage, args.client))))
+    with EtcdProcess() if args.etcd else contextlib.nullcontext() as etcd:
+        storage = etcd.storage_spec if etcd is not None else args.storage
+        print(json.dumps(asyncio.run(main(storage, args.client))))
     sys.exit(0)

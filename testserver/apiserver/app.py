@@ -17,8 +17,10 @@ from typing import Any
 import orjson
 
 from pyclientgo.apimachinery.registry import Registry
+from testserver.apiserver import protobuf
 from testserver.apiserver import status as st
 from testserver.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery
+from testserver.apiserver.faults import Faults
 from testserver.apiserver.request import JSON, Request, Response, StreamResponse, User
 from testserver.apiserver.resources import Routes, parse_path
 from testserver.apiserver.rest import RestHandler
@@ -58,6 +60,7 @@ class ApiServerApp:
         token: str,
         server_address: str = "127.0.0.1:6443",
         bookmark_interval: float = 60.0,
+        admission_options: Any = None,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
         self._storage_factory = storage_factory
@@ -66,13 +69,18 @@ class ApiServerApp:
         self._bearer = b"Bearer " + self._token
         self._server_address = server_address
         self._bookmark_interval = bookmark_interval
+        self._admission_options = admission_options  # admission.AdmissionOptions (service ranges)
         self._on_ready = on_ready
         self.storage: Storage | None = None
         self.routes: Routes | None = None
         self.rest: RestHandler | None = None
+        self.custom_resources: Any = None
+        """The served CRDs (testserver.apiserver.crd.CustomResources), set at startup."""
         self.discovery: Discovery | None = None
         self.ready = False
         self._openapi: dict[Any, tuple[bytes, bytes]] = {}
+        self.faults = Faults()
+        """Fault-injection switches (testserver.apiserver.faults, POST /testserver/faults)."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -84,9 +92,16 @@ class ApiServerApp:
         self.storage = storage
         registry = self._registry_factory()
         self.routes = Routes(registry)
-        self.rest = RestHandler(storage, self.routes, bookmark_interval=self._bookmark_interval)
+        self.rest = RestHandler(
+            storage,
+            self.routes,
+            bookmark_interval=self._bookmark_interval,
+            admission_options=self._admission_options,
+        )
         self.discovery = Discovery(self.routes, self._server_address)
         await self._bootstrap()
+        await self.rest.admission.start()  # kubernetes Service, system PriorityClasses, default SAs
+        await self._start_custom_resources()
         self.ready = True
         log.info("apiserver ready in %.3fs", time.perf_counter() - t0)
         if self._on_ready is not None:
@@ -125,11 +140,28 @@ class ApiServerApp:
             except KeyExists:
                 pass
 
+    async def _start_custom_resources(self) -> None:
+        """Serve the stored CRDs and start the CRD controller (testserver.apiserver.crd)."""
+        assert self.rest is not None and self.discovery is not None
+        from testserver.apiserver.crd import start_custom_resources
+
+        discovery = self.discovery
+
+        def invalidate() -> None:
+            discovery.invalidate()
+            self._openapi.clear()
+
+        self.custom_resources, _ = await start_custom_resources(self.rest, invalidate=invalidate)
+
+    def _custom_schemas(self) -> dict[str, Any] | None:
+        return self.custom_resources.schemas if self.custom_resources is not None else None
+
     async def shutdown(self) -> None:
         self.ready = False
         if self.rest is not None:
             for task in list(self.rest.background):
                 task.cancel()
+            await self.rest.admission.stop()
         if self.storage is not None:
             await self.storage.close()
 
@@ -138,7 +170,10 @@ class ApiServerApp:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            if self.faults.intercepts(scope):  # fault injection hook
+                await self.faults.serve(scope, receive, send, self._http)
+            else:
+                await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -170,6 +205,7 @@ class ApiServerApp:
             log.exception("internal error on %s %s", req.method, req.path)
             err = st.internal_error(f"{type(e).__name__}: {e}")
             resp = Response(500, orjson.dumps(err.status))
+        resp = protobuf.negotiate(req, resp)  # protobuf responses when Accept prefers them
         if isinstance(resp, StreamResponse):
             await send(
                 {
@@ -219,6 +255,8 @@ class ApiServerApp:
         if user is None:
             raise st.unauthorized()
         req.user = user
+        if path.startswith("/testserver/"):  # fault-injection admin path (not in discovery)
+            return await self.faults.admin(req)
         if not self.ready or self.rest is None or self.routes is None or self.discovery is None:
             raise st.service_unavailable("the server is starting up")
         parts = path.strip("/").split("/")
@@ -328,17 +366,21 @@ class ApiServerApp:
             raise st.path_not_found() from None
         registry = self.routes.registry
         if parts[1:] == ["v2"]:
+            if (v2_proto := protobuf.openapi_v2_protobuf(req)) is not None:
+                return v2_proto  # kubectl's gnostic-protobuf request (validation of kind: List)
             key: Any = "v2"
             if key not in self._openapi:
-                doc = openapi.v2_document(registry)
+                doc = openapi.v2_document(registry, custom_schemas=self._custom_schemas())
                 self._openapi[key] = (doc, b"")
             return Response(200, self._openapi[key][0])
         if len(parts) >= 2 and parts[1] == "v3":
             if len(parts) == 2:
-                return Response.json(200, openapi.v3_index(registry, base_url=""))
+                return Response.json(
+                    200, openapi.v3_index(registry, base_url="", custom_schemas=self._custom_schemas())
+                )
             sub = "/".join(parts[2:])
             if sub not in self._openapi:
-                found = openapi.v3_document_for_path(registry, sub)
+                found = openapi.v3_document_for_path(registry, sub, custom_schemas=self._custom_schemas())
                 if found is None:
                     raise st.path_not_found()
                 doc, digest = found
@@ -370,14 +412,7 @@ class ApiServerApp:
             raise st.path_not_found()
         method = req.method
         accept = req.accept
-        if (
-            accept
-            and "protobuf" in accept
-            and "json" not in accept
-            and "*/*" not in accept
-            and "yaml" not in accept
-        ):
-            raise st.not_acceptable(accept)
+        protobuf.check_accept(accept, route)  # 406: protobuf only, and the kind has no message
         if method == "GET" or method == "HEAD":
             watching = info.watch_path or req.query.get("watch") in ("true", "1")
             if watching:

@@ -35,6 +35,12 @@ class Discovery:
         self.server_address = server_address
         self._resource_lists: dict[tuple[str, str], bytes] = {}
 
+    def invalidate(self) -> None:
+        """Forget every rendered document (the served resources changed: a CRD came or went)."""
+        self._resource_lists.clear()
+        for name in ("api_groups", "aggregated_api", "aggregated_apis"):
+            self.__dict__.pop(name, None)
+
     def group_versions(self, group: str) -> list[str]:
         versions = self.routes.groups.get(group, [])
         return sorted(versions, key=version_priority, reverse=True)

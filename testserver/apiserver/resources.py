@@ -61,6 +61,8 @@ class ResourceRoute:
     return_deleted: bool
     _fields: frozenset[str] | None = field(default=None)
     list_head: bytes = b""
+    custom: Any = None
+    """A custom resource's served version (``testserver.apiserver.crd.routes.CustomVersion``), else None."""
 
     def key(self, namespace: str | None, name: str) -> str:
         return key_for(self.storage_resource, namespace if self.namespaced else None, name)

@@ -11,7 +11,6 @@ import asyncio
 import builtins
 import contextlib
 import copy
-import json
 from typing import Any
 
 import orjson
@@ -19,12 +18,11 @@ import yaml
 
 from pyclientgo.apimachinery import fields as field_selectors
 from pyclientgo.apimachinery import labels as label_selectors
-from pyclientgo.apimachinery.json_patch import PatchError, apply_json_patch
-from pyclientgo.apimachinery.merge_patch import apply_merge_patch
-from pyclientgo.apimachinery.strategic_merge_patch import strategic_merge
+from testserver.apiserver import field_validation, patching, protobuf
 from testserver.apiserver import objects as ob
 from testserver.apiserver import status as st
-from testserver.apiserver import strategy
+from testserver.apiserver.admission import Admission, AdmissionOptions
+from testserver.apiserver.crd import hooks as crd_hooks
 from testserver.apiserver.request import JSON, Request, Response, StreamResponse
 from testserver.apiserver.resources import ResourceRoute, Routes
 from testserver.storage.continue_token import CONTINUE_FROM_LATEST, decode_continue, encode_continue
@@ -114,7 +112,14 @@ def _as_partial(accept: str) -> bool:
 class RestHandler:
     """The verbs, bound to one storage and route table."""
 
-    def __init__(self, storage: Storage, routes: Routes, *, bookmark_interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        routes: Routes,
+        *,
+        bookmark_interval: float = 60.0,
+        admission_options: AdmissionOptions | None = None,
+    ) -> None:
         self.storage = storage
         self.routes = routes
         self.bookmark_interval = bookmark_interval
@@ -122,6 +127,8 @@ class RestHandler:
         self._schema_cache: dict[str, Any] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self.stopping: asyncio.Event | None = None
+        self.admission = Admission(storage, routes, admission_options)
+        """Defaults, validation and the admission chain (testserver.apiserver.admission)."""
 
     def stop_watches(self) -> None:
         """End every open watch stream (server shutdown)."""
@@ -135,6 +142,8 @@ class RestHandler:
     ) -> dict[str, Any]:
         raw = await req.body()
         ctype = req.content_type
+        if ctype == protobuf.CONTENT_TYPE:  # decoded to JSON, then checked like any JSON body
+            raw, ctype = protobuf.body_as_json(raw, kind, api_version), "application/json"
         if ctype not in ("", "application/json", "*/*") and ctype not in _YAML_TYPES:
             raise st.unsupported_media_type(ctype)
         if not raw.strip():
@@ -182,32 +191,23 @@ class RestHandler:
     def _check_fields(
         self, req: Request, route: ResourceRoute, obj: dict[str, Any]
     ) -> builtins.list[tuple[bytes, bytes]]:
-        """fieldValidation: Strict → 400 on unknown fields, Warn (default) → Warning headers."""
-        mode = req.query.get("fieldValidation", "Warn") or "Warn"
-        if mode == "Ignore":
-            return []
-        if mode not in ("Strict", "Warn"):
-            raise st.bad_request(
-                f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{mode}"'
-                if False
-                else f"invalid fieldValidation directive: {mode}"
-            )
-        cls = self._model(route)
-        if cls is None:
-            return []
-        from testserver.apiserver.schema import unknown_fields
+        """fieldValidation: Strict → 400 on unknown/duplicate fields, Warn (default) → Warning headers.
 
-        unknown = unknown_fields(cls, obj)
-        if not unknown:
-            return []
-        if mode == "Strict":
-            msgs = [f'unknown field "{u}"' for u in unknown]
-            raise st.bad_request("strict decoding error: " + ", ".join(msgs))
-        # json.dumps quotes like Go's %q and leaves only printable ASCII: a field name with control
-        # characters must not make the header invalid.
-        return [
-            (b"warning", f"299 - {json.dumps(f'unknown field {json.dumps(u)}')}".encode()) for u in unknown
-        ]
+        Built-in kinds lose their unknown fields whatever the mode (kube decodes into typed objects).
+        """
+        mode = field_validation.mode(req)
+        custom_unknown = crd_hooks.unknown_fields(route, obj)  # custom resources: their schema
+        if mode == "Strict" and custom_unknown:
+            raise crd_hooks.strict_error(route, custom_unknown)
+        return field_validation.check_body(
+            req,
+            mode,
+            self._model(route) if custom_unknown is None else None,
+            obj,
+            raw=req._body,
+            content_type=req.content_type,
+            custom_unknown=custom_unknown,
+        )
 
     def _model(self, route: ResourceRoute) -> Any:
         key = route.info.model
@@ -252,6 +252,8 @@ class RestHandler:
         kv = await self.storage.get(route.key(namespace, name))
         if kv is None:
             raise st.not_found(route.plural, name, route.group)
+        if route.custom is not None:  # custom resources: version conversion and defaults on read
+            kv = route.custom.read(kv)
         rv = req.query.get("resourceVersion")
         if rv and rv != "0":
             want = _parse_rv(rv)
@@ -387,6 +389,8 @@ class RestHandler:
         items, page_rev, more, remaining, next_key = await self._collect(
             prefix, revision, limit, start, matches, token_given=bool(token)
         )
+        if route.custom is not None:  # custom resources: version conversion and defaults on read
+            items = [route.custom.read(kv) for kv in items]
         meta: dict[str, Any] = {"resourceVersion": str(page_rev)}
         if more and next_key:
             meta["continue"] = encode_continue(next_key, prefix, page_rev)
@@ -515,7 +519,13 @@ class RestHandler:
         except ImportError:
             tables = None  # type: ignore[assignment]
         if tables is not None:
-            return tables.to_table(route.info, objs, include_object=include, list_meta=list_meta)
+            return tables.to_table(
+                route.info,
+                objs,
+                include_object=include,
+                list_meta=list_meta,
+                printer_columns=route.custom.printer_columns if route.custom is not None else None,
+            )
         rows = []
         for o in objs:
             meta = o.get("metadata") or {}
@@ -575,34 +585,14 @@ class RestHandler:
             "selfLink",
         ):
             meta.pop(key, None)
-        strategy.apply_defaults(route.kind, obj)
-        status = strategy.initial_status(route.kind, obj)
-        if "status" in route.subresources or status is not None:
-            if status is None:
-                obj.pop("status", None)
-            else:
-                obj["status"] = status
-        if route.kind == "Namespace":
-            spec = obj.setdefault("spec", {})
-            if isinstance(spec, dict):
-                spec.setdefault("finalizers", ["kubernetes"])
-            labels = meta.setdefault("labels", {})
-            if isinstance(labels, dict) and meta.get("name"):
-                labels["kubernetes.io/metadata.name"] = meta["name"]
-        strategy.validate(route.kind, route.group, obj, creating=True)
-        if route.namespaced:
-            await self._check_namespace(route, namespace, meta.get("name") or "")
-        meta["uid"] = ob.new_uid()
+        crd_hooks.admit(route, obj, None)  # custom resources / CRDs: schema, defaults, pruning
+        # defaults, mutating admission, strategy + validation, validating admission, allocation
+        await self.admission.create(req, route, namespace, obj)
+        meta.setdefault("uid", ob.new_uid())
         meta["creationTimestamp"] = ob.now_rfc3339()
         if route.has_generation:
             meta["generation"] = 1
-        ob.record_managed_fields(
-            obj,
-            None,
-            manager=ob.manager_from(req.query.get("fieldManager", ""), req.header(b"user-agent")),
-            operation="Update",
-            api_version=route.api_version,
-        )
+        patching.record_on_create(self, req, route, obj)  # managedFields (an apply's, or Update)
         generated = not meta.get("name")
         for _ in range(8):
             if generated:
@@ -710,7 +700,7 @@ class RestHandler:
                     new["status"] = old["status"]
                 else:
                     new.pop("status", None)
-            strategy.apply_defaults(route.kind, new)
+            self.admission.prepare_update(req, route, old, new)  # defaults, carried-over values
             if route.kind == "Namespace":
                 new["spec"] = old.get("spec", {})
                 labels = nmeta.setdefault("labels", {})
@@ -747,8 +737,9 @@ class RestHandler:
                     ],
                     route.group,
                 )
+        crd_hooks.admit(route, new, old, sub)  # custom resources / CRDs: schema, defaults, pruning
         if sub != "status" and sub != "finalize":
-            strategy.validate(route.kind, route.group, new, creating=False)
+            self.admission.validate_update(req, route, new, old)  # validation, Service allocation
         if (
             route.has_generation
             and "generation" in ometa
@@ -759,22 +750,8 @@ class RestHandler:
             )
         ):
             nmeta["generation"] = int(ometa["generation"]) + 1
-        # a no-op (ignoring managedFields) writes nothing
-        nmeta["managedFields"] = ometa.get("managedFields")
-        if nmeta.get("managedFields") is None:
-            nmeta.pop("managedFields", None)
-        old_cmp = dict(old, metadata={k: v for k, v in ometa.items() if k != "resourceVersion"})
-        if new == old_cmp:
-            return new
-        ob.record_managed_fields(
-            new,
-            ometa.get("managedFields"),
-            manager=ob.manager_from(req.query.get("fieldManager", ""), req.header(b"user-agent")),
-            operation=operation,
-            api_version=route.api_version,
-            subresource=sub if sub in ("status", "scale") else "",
-        )
-        return new
+        # managedFields: an apply's entries, or this Update's (a no-op keeps them and writes nothing)
+        return patching.record_on_update(self, req, route, old, new, sub)
 
     async def _write(
         self,
@@ -867,59 +844,15 @@ class RestHandler:
     async def patch(
         self, req: Request, route: ResourceRoute, namespace: str, name: str, sub: str = ""
     ) -> Response:
-        ctype = req.content_type
-        if ctype == _APPLY_PATCH:
-            raise st.StatusError(
-                {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "metadata": {},
-                    "status": "Failure",
-                    "message": "server-side apply (application/apply-patch+yaml) is not supported by this server yet; "
-                    "use client-side apply or a merge/strategic/json patch",
-                    "reason": "UnsupportedMediaType",
-                    "code": 415,
-                }
-            )
-        if ctype not in _PATCH_TYPES:
-            raise st.unsupported_media_type(ctype)
-        raw = await req.body()
-        try:
-            patch = orjson.loads(raw)
-        except orjson.JSONDecodeError as e:
-            raise st.bad_request(f"error decoding patch: {_short(e)}") from None
-        if ctype == "application/json-patch+json":
-            if not isinstance(patch, list):
-                raise st.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
-        elif not isinstance(patch, dict):
-            raise st.bad_request("error decoding patch: the patch must be a JSON object")
-        if sub == "scale":
-            return await self._scale_write(req, route, namespace, name, (ctype, patch))
-        lookup = None
-        if ctype == "application/strategic-merge-patch+json":
-            cls = self._model(route)
-            if cls is not None:
-                from testserver.apiserver.schema import ModelPatchMeta
-
-                lookup = ModelPatchMeta(cls)
-        rv = None
-        if isinstance(patch, dict):
-            prv = (
-                (patch.get("metadata") or {}).get("resourceVersion")
-                if isinstance(patch.get("metadata"), dict)
-                else None
-            )
-            rv = str(prv) if prv else None
-
-        def mutate(old: dict[str, Any]) -> dict[str, Any]:
-            return _apply_patch(ctype, old, patch, lookup)
-
-        return await self._write(req, route, namespace, name, sub, mutate, precondition_rv=rv)
+        """json / merge / strategic patches and server-side apply (see :mod:`.patching`)."""
+        return await patching.patch(self, req, route, namespace, name, sub)
 
     # -- scale ---------------------------------------------------------------------------------
 
     @staticmethod
     def _scale_of(route: ResourceRoute, obj: dict[str, Any]) -> dict[str, Any]:
+        if route.custom is not None:  # custom resources: the CRD's replica/selector paths
+            return route.custom.scale_of(obj)  # type: ignore[no-any-return]
         meta = obj["metadata"]
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
         selector = ""
@@ -978,7 +911,10 @@ class RestHandler:
                     ],
                     "autoscaling",
                 )
-            old.setdefault("spec", {})["replicas"] = replicas or 0
+            if route.custom is not None:  # custom resources: the CRD's specReplicasPath
+                route.custom.set_replicas(old, replicas or 0)
+            else:
+                old.setdefault("spec", {})["replicas"] = replicas or 0
             holder["route"] = route
             return old
 
@@ -990,6 +926,8 @@ class RestHandler:
 
     async def _delete_options(self, req: Request) -> dict[str, Any]:
         raw = await req.body()
+        if req.content_type == protobuf.CONTENT_TYPE:
+            raw = protobuf.body_as_json(raw, "DeleteOptions", "v1")
         opts: dict[str, Any] = {}
         if raw.strip():
             try:
@@ -1036,6 +974,7 @@ class RestHandler:
     ) -> Response:
         if opts is None:
             opts = await self._delete_options(req)
+        await self.admission.admit_delete(req, route, namespace, name)  # NamespaceLifecycle, ...
         obj, kv, gone = await self._delete_one(route, namespace, name, opts)
         if route.kind == "Namespace" and not gone:
             self._spawn(self._clean_namespace(name))
@@ -1090,6 +1029,7 @@ class RestHandler:
                     route.group,
                 )
             finalizers = list(meta.get("finalizers") or [])
+            crd_hooks.on_delete(route, obj, finalizers)  # CRDs: the instance cleanup finalizer
             wanted = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(policy or "")
             graceful = False
             if route.kind == "Pod":
@@ -1303,6 +1243,7 @@ class RestHandler:
         opts = body.get("deleteOptions") or {}
         if self._dry_run(req):
             opts["dryRun"] = ["All"]
+        await self.admission.admit_eviction(req, route, namespace, name)  # PodDisruptionBudgets: 429
         await self._delete_one(route, namespace, name, opts)
         return Response.json(201, st.status_success())
 
@@ -1344,30 +1285,7 @@ def _list_options_invalid(causes: list[dict[str, Any]]) -> st.StatusError:
 
 
 def _apply_patch(ctype: str, old: dict[str, Any], patch: Any, lookup: Any) -> dict[str, Any]:
-    try:
-        if ctype == "application/json-patch+json":
-            new = apply_json_patch(old, patch)
-        elif ctype == "application/merge-patch+json":
-            new = apply_merge_patch(old, patch)
-        else:
-            new = strategic_merge(old, patch, lookup)
-    except PatchError as e:
-        raise st.StatusError(
-            {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Failure",
-                "message": str(e),
-                "reason": "BadRequest" if ctype != "application/json-patch+json" else "Invalid",
-                "code": 400 if ctype != "application/json-patch+json" else 422,
-            }
-        ) from None
-    except (TypeError, ValueError, KeyError, AttributeError) as e:
-        raise st.bad_request(f"unable to apply patch: {e}") from None
-    if not isinstance(new, dict):
-        raise st.bad_request("the patch produced something that is not an object")
-    return new
+    return patching.apply_patch_document(ctype, old, patch, lookup)
 
 
 def _short(e: Exception) -> str:
@@ -1382,4 +1300,5 @@ def _snippet(raw: bytes) -> str:
 def _with_body(req: Request, body: bytes) -> Request:
     clone = copy.copy(req)
     clone._body = body
+    clone.headers = {**req.headers, b"content-type": JSON}  # the body is JSON whatever came in
     return clone

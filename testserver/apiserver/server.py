@@ -31,7 +31,7 @@ class ServerOptions:
     data_dir: Path = field(default_factory=lambda: Path(".testserver"))
     """Where the PKI (and by default the kubeconfig) live."""
     storage: str = "memory"
-    """``memory`` or ``sqlite:PATH`` (a relative PATH is inside ``data_dir``)."""
+    """``memory``, ``sqlite:PATH`` (a relative PATH is inside ``data_dir``) or ``etcd://HOST:PORT[,...]``."""
     kubeconfig: Path | None = None
     """Where to write the admin kubeconfig (default ``data_dir/kubeconfig``)."""
     tls: bool = True
@@ -47,10 +47,28 @@ class ServerOptions:
     history_window: int | None = None
     """About how many recent revisions the storage keeps readable (older resourceVersions and
     continue tokens get 410 Expired); None = the storage default. Small values are for tests."""
+    etcd_cafile: Path | None = None
+    """etcd storage: CA bundle to verify etcd's certificate (enables TLS to etcd)."""
+    etcd_certfile: Path | None = None
+    """etcd storage: client certificate for etcd."""
+    etcd_keyfile: Path | None = None
+    """etcd storage: client key for etcd."""
+    etcd_compaction_interval: float = 300.0
+    """etcd storage: seconds between compactions of etcd's history (kube's default 5 min; 0 = never)."""
+    service_cluster_ip_range: str = "10.96.0.0/12"
+    """CIDR that Service cluster IPs are allocated from (the first address is the kubernetes Service's)."""
+    service_node_port_range: str = "30000-32767"
+    """Inclusive range that Service NodePorts are allocated from."""
 
 
-def _storage_factory(spec: str, data_dir: Path, history_window: int | None = None) -> Any:
+def _storage_factory(
+    spec: str, data_dir: Path, history_window: int | None = None, opts: ServerOptions | None = None
+) -> Any:
     kwargs: dict[str, Any] = {} if history_window is None else {"history_window": history_window}
+    if spec.startswith("etcd://"):
+        from testserver.storage.etcd import storage_factory
+
+        return storage_factory(spec, opts or ServerOptions(), **kwargs)
     if spec == "memory":
         from testserver.storage import MemoryStorage
 
@@ -67,7 +85,7 @@ def _storage_factory(spec: str, data_dir: Path, history_window: int | None = Non
             return await SqliteStorage.open(path, **kwargs)
 
         return open_sqlite
-    raise SystemExit(f"unknown --storage {spec!r}: use memory or sqlite:PATH")
+    raise SystemExit(f"unknown --storage {spec!r}: use memory, sqlite:PATH or etcd://HOST:PORT")
 
 
 def _registry() -> Any:
@@ -145,11 +163,12 @@ async def serve(opts: ServerOptions) -> int:
     if ":" in host_for_url:
         host_for_url = f"[{host_for_url}]"
     app = ApiServerApp(
-        storage_factory=_storage_factory(opts.storage, data_dir, opts.history_window),
+        storage_factory=_storage_factory(opts.storage, data_dir, opts.history_window, opts),
         registry_factory=_registry,
         token=token,
         server_address=f"{host_for_url}:{opts.port}",
         bookmark_interval=opts.bookmark_interval,
+        admission_options=_admission_options(opts),
     )
     kwargs: dict[str, Any] = {}
     if creds is not None:
@@ -182,6 +201,7 @@ async def serve(opts: ServerOptions) -> int:
                 app.rest.stop_watches()
 
     server = Server(config)
+    app.faults.attach_uvicorn(server)  # lets POST /testserver/faults restart the listener
     # uvicorn re-raises the signal it caught once shut down; a no-op "original" handler makes a
     # SIGTERM-initiated shutdown end with exit status 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
@@ -210,6 +230,15 @@ async def serve(opts: ServerOptions) -> int:
     print(f"testserver apiserver ready at {url} in {elapsed:.3f}s; kubeconfig {kubeconfig}", flush=True)
     await task
     return 0
+
+
+def _admission_options(opts: ServerOptions) -> Any:
+    from testserver.apiserver.admission import AdmissionOptions
+
+    return AdmissionOptions(
+        service_cluster_ip_range=opts.service_cluster_ip_range,
+        service_node_port_range=opts.service_node_port_range,
+    )
 
 
 def _plain_token(data_dir: Path) -> str:

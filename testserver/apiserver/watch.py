@@ -82,6 +82,7 @@ async def start_watch(
         fsel = extra if fsel is None else field_selectors.Selector(terms=fsel.terms + extra.terms)
     matches = h._matcher(route, lsel, fsel)
     table = _as_table(req.accept)
+    partial = not table and "as=PartialObjectMetadata" in req.accept
     include = q.get("includeObject") or "Metadata"
     prefix = route.prefix(namespace or None)
     storage = h.storage
@@ -117,10 +118,16 @@ async def start_watch(
     kind, api_version = route.kind, route.api_version
 
     def encode(etype: bytes, value: bytes, revision: int) -> bytes:
+        if route.custom is not None:  # custom resources: version conversion and defaults on read
+            value = route.custom.read_bytes(value)
         if table:
             obj = ob.decode(value, revision)
             t = h.to_table(route, [obj], include, {"resourceVersion": str(revision)})
             return b'{"type":"' + etype + b'","object":' + orjson.dumps(t) + b"}\n"
+        if partial:  # Accept: ...;as=PartialObjectMetadata;g=meta.k8s.io;v=v1 (metadata informers)
+            meta = ob.decode(value, revision).get("metadata") or {}
+            pom = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
+            return b'{"type":"' + etype + b'","object":' + orjson.dumps(pom) + b"}\n"
         return b'{"type":"' + etype + b'","object":' + ob.with_rv(value, revision) + b"}\n"
 
     def bookmark(revision: int, initial_end: bool = False) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 
 from testserver.storage import MemoryStorage, SqliteStorage, Storage
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "etcd"]
 
 MakeStorage = Callable[..., Awaitable[Storage]]
 
@@ -21,14 +21,25 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def make_storage(backend: str, tmp_path: Path) -> AsyncIterator[MakeStorage]:
+async def make_storage(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[MakeStorage]:
     """A factory ``await make_storage(**options)`` for the current backend; all closed at teardown."""
     opened: list[Storage] = []
+    # etcd: the session's etcd (tests/conftest.py), a key prefix and revisions of this storage's own.
+    etcd = request.getfixturevalue("etcd") if backend == "etcd" else None
 
     async def make(**options: Any) -> Storage:
         storage: Storage
         if backend == "memory":
             storage = MemoryStorage(**options)
+        elif etcd is not None:
+            from testserver.storage.etcd import EtcdStorage
+
+            prefix = f"/{request.node.name}-{len(opened)}".replace("[", "-").replace("]", "")
+            storage = await EtcdStorage.open(
+                etcd.endpoints, key_prefix=prefix, fresh_revisions=True, **options
+            )
         else:
             storage = await SqliteStorage.open(tmp_path / f"storage-{len(opened)}.db", **options)
         opened.append(storage)

@@ -136,7 +136,7 @@ def _custom_object_schema(
     props = dict(out.get("properties") or {})
     props.setdefault("apiVersion", {"type": "string"})
     props.setdefault("kind", {"type": "string"})
-    props["metadata"] = {"allOf": [ref("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")]}
+    props["metadata"] = {"allOf": [{"$ref": ref("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")}]}
     out["properties"] = props
     out["type"] = "object"
     out["x-kubernetes-group-version-kind"] = [{"group": group, "kind": kind, "version": version}]
@@ -158,6 +158,7 @@ def _build_v3(group: str, version: str, infos: tuple[ResourceInfo, ...], custom:
             kind_def = schemas.add_model(model)
         else:  # a custom resource: its schema comes from its CRD
             strategic = False
+            schemas.add_model(meta.ObjectMeta)
             kind_def = custom_definition_name(info.group, info.version, info.kind)
             schemas.add_schema(
                 kind_def, _custom_object_schema(info.group, info.version, info.kind, custom.get(info.kind))
@@ -172,9 +173,9 @@ def _build_v3(group: str, version: str, infos: tuple[ResourceInfo, ...], custom:
                 {
                     "properties": {
                         "apiVersion": {"type": "string"},
-                        "items": {"items": ref(kind_def), "type": "array"},
+                        "items": {"items": {"$ref": ref(kind_def)}, "type": "array"},
                         "kind": {"type": "string"},
-                        "metadata": {"allOf": [ref("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")]},
+                        "metadata": {"allOf": [{"$ref": ref("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")}]},
                     },
                     "required": ["items"],
                     "type": "object",
@@ -255,7 +256,7 @@ def _simple_document(path: str, op: dict[str, Any], model: type[Any]) -> bytes:
     op = dict(op)
     op["responses"] = {
         "200": {
-            "content": {m: {"schema": ref(name)} for m in ("application/json", "application/yaml")},
+            "content": {m: {"schema": {"$ref": ref(name)}} for m in ("application/json", "application/yaml")},
             "description": "OK",
         },
         "401": {"description": "Unauthorized"},

@@ -1,0 +1,152 @@
+"""What the registry strategies do around validation: ``PrepareForCreate`` (initial status,
+generated selectors) and ``PrepareForUpdate`` (values the server allocated carried over)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from testserver.apiserver.registry.values import as_dict
+
+__all__ = ["initial_status", "prepare_create", "prepare_update", "qos_class"]
+
+_EMPTY_STATUS = frozenset(
+    {
+        "Deployment",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "HorizontalPodAutoscaler",
+        "Ingress",
+        "PodDisruptionBudget",
+    }
+)
+
+
+def qos_class(pod: dict[str, Any]) -> str:
+    """The pod's QoS class from its containers' requests and limits (``GetPodQOS``)."""
+    spec = as_dict(pod.get("spec"))
+    containers = [
+        c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)
+    ]
+    any_set = False
+    guaranteed = True
+    for c in containers:
+        res = as_dict(c.get("resources"))
+        req = as_dict(res.get("requests"))
+        lim = as_dict(res.get("limits"))
+        for name in ("cpu", "memory"):
+            if name in req or name in lim:
+                any_set = True
+            if name not in lim or (name in req and str(req[name]) != str(lim[name])):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def initial_status(kind: str, obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The status a new object starts with (user-supplied status is dropped on create)."""
+    if kind == "Pod":
+        return {"phase": "Pending", "qosClass": qos_class(obj)}
+    if kind == "Namespace":
+        return {"phase": "Active"}
+    if kind == "Service":
+        return {"loadBalancer": {}}
+    if kind in ("PersistentVolumeClaim", "PersistentVolume"):
+        return {"phase": "Pending"}
+    if kind in ("ReplicaSet", "ReplicationController"):
+        return {"replicas": 0}
+    if kind == "StatefulSet":
+        return {"replicas": 0, "availableReplicas": 0}
+    if kind == "ResourceQuota":
+        return None
+    if kind in _EMPTY_STATUS:
+        return {}
+    return None
+
+
+def _job_selector(obj: dict[str, Any]) -> None:
+    """The job strategy generates the selector (unless ``manualSelector``) and template labels."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict) or spec.get("manualSelector") is True:
+        return
+    uid = obj["metadata"].get("uid")
+    name = obj["metadata"].get("name") or ""
+    if not uid or spec.get("selector") is not None:
+        return
+    spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    template = spec.get("template")
+    if not isinstance(template, dict):
+        return
+    tmeta = template.get("metadata")
+    if tmeta is None:
+        tmeta = template["metadata"] = {}
+    if not isinstance(tmeta, dict):
+        return
+    labels = tmeta.get("labels")
+    if labels is None:
+        labels = tmeta["labels"] = {}
+    if isinstance(labels, dict):
+        labels.setdefault("batch.kubernetes.io/controller-uid", uid)
+        labels.setdefault("batch.kubernetes.io/job-name", name)
+        labels.setdefault("controller-uid", uid)
+        labels.setdefault("job-name", name)
+
+
+def prepare_create(kind: str, obj: dict[str, Any]) -> None:
+    if kind == "Job":
+        _job_selector(obj)
+
+
+def _carry_service_allocations(new: dict[str, Any], old: dict[str, Any]) -> None:
+    """``patchAllocatedValues``: a PUT/patch that omits allocated values keeps them."""
+    nspec, ospec = new.get("spec"), old.get("spec")
+    if not isinstance(nspec, dict) or not isinstance(ospec, dict):
+        return
+    if nspec.get("type") != "ExternalName" and ospec.get("type") != "ExternalName":
+        if not nspec.get("clusterIP") and ospec.get("clusterIP"):
+            nspec["clusterIP"] = ospec["clusterIP"]
+        if not nspec.get("clusterIPs") and ospec.get("clusterIPs"):
+            nspec["clusterIPs"] = list(ospec["clusterIPs"])
+        for key in ("ipFamilies", "ipFamilyPolicy"):
+            if nspec.get(key) is None and ospec.get(key) is not None:
+                nspec[key] = ospec[key]
+    if nspec.get("type") in ("NodePort", "LoadBalancer") and ospec.get("type") in (
+        "NodePort",
+        "LoadBalancer",
+    ):
+        old_ports = {
+            (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+            for p in ospec.get("ports") or []
+            if isinstance(p, dict) and p.get("nodePort")
+        }
+        for p in nspec.get("ports") or []:
+            if isinstance(p, dict) and not p.get("nodePort"):
+                carried = old_ports.get((p.get("port"), p.get("protocol", "TCP")))
+                if carried:
+                    p["nodePort"] = carried
+        if not nspec.get("healthCheckNodePort") and ospec.get("healthCheckNodePort"):
+            nspec["healthCheckNodePort"] = ospec["healthCheckNodePort"]
+
+
+def prepare_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> None:
+    if kind == "Service":
+        _carry_service_allocations(new, old)
+    elif kind == "Job":
+        nspec, ospec = new.get("spec"), old.get("spec")
+        if (
+            isinstance(nspec, dict)
+            and isinstance(ospec, dict)
+            and nspec.get("selector") is None
+            and ospec.get("selector") is not None
+        ):
+            nspec["selector"] = ospec["selector"]
+    elif kind == "Pod":
+        nspec, ospec = new.get("spec"), old.get("spec")
+        if (
+            isinstance(nspec, dict)
+            and isinstance(ospec, dict)
+            and ospec.get("nodeName")
+            and not nspec.get("nodeName")
+        ):
+            nspec["nodeName"] = ospec["nodeName"]
