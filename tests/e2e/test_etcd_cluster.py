@@ -239,3 +239,53 @@ async def test_kill_9_during_write_load_loses_no_acknowledged_write(
     # Nothing half-written: every stored object is one a writer sent, complete.
     for name, payload in stored.items():
         assert attempted.get(name) == payload, name
+
+
+async def test_a_crd_created_through_one_server_is_served_by_the_other(
+    two_servers: tuple[TestServer, TestServer],
+) -> None:
+    a, b = two_servers
+    group = f"k{uuid.uuid4().hex[:6]}.example.com"
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"widgets.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                }
+            ],
+        },
+    }
+    async with client(a) as ca, client(b) as cb:
+        r = await ca.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd)
+        assert r.status_code == 201, r.text
+        url = f"/apis/{group}/v1/namespaces/default/widgets"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+        widget = {
+            "apiVersion": f"{group}/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w"},
+            "spec": {"size": 3},
+        }
+        while True:  # b installs the resource when its CRD controller sees the CRD (through etcd)
+            r = await cb.post(url, json=widget)
+            if r.status_code == 201 or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        assert r.status_code == 201, r.text
+        got = await ca.get(f"{url}/w")
+        assert got.status_code == 200 and got.json()["spec"] == {"size": 3}
+        assert (
+            await ca.delete(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{group}")
+        ).status_code == 200
