@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from pyclientgo.apimachinery import fieldpath as fp
 from pyclientgo.apimachinery.fieldpath import FieldSet, FieldsV1Error, Path
 from pyclientgo.apimachinery.structured_merge import (
@@ -160,6 +162,22 @@ class ApplyConflictError(Exception):
 # -- wire form --------------------------------------------------------------------------------
 
 
+_DECODED: dict[bytes, FieldSet] = {}
+_DECODED_MAX = 4096
+
+
+def _decode_fields(doc: Any) -> FieldSet:
+    """FieldsV1 → FieldSet, cached (the sets are never modified in place)."""
+    key = orjson.dumps(doc)
+    hit = _DECODED.get(key)
+    if hit is None:
+        hit = FieldSet.from_fields_v1(doc)
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[key] = hit
+    return hit
+
+
 def decode_managed_fields(entries: Any) -> list[ManagerEntry]:
     """Decode ``metadata.managedFields``; raise :class:`ManagedFieldsError` when malformed."""
     if entries is None:
@@ -174,9 +192,11 @@ def decode_managed_fields(entries: Any) -> list[ManagerEntry]:
         if ftype not in (None, "", "FieldsV1"):
             raise ManagedFieldsError(f'managedFields[{i}].fieldsType: unsupported "{ftype}"')
         try:
-            fields = FieldSet.from_fields_v1(e.get("fieldsV1") or {})
+            fields = _decode_fields(e.get("fieldsV1") or {})
         except FieldsV1Error as err:
             raise ManagedFieldsError(f"managedFields[{i}].fieldsV1: {err}") from None
+        except (TypeError, orjson.JSONEncodeError):
+            raise ManagedFieldsError(f"managedFields[{i}].fieldsV1 must be an object") from None
         op = e.get("operation") or ""
         if op not in (APPLY, UPDATE, ""):
             raise ManagedFieldsError(f'managedFields[{i}].operation: unsupported "{op}"')

@@ -203,6 +203,8 @@ def compare(lhs: Any, rhs: Any, schema: TypeSchema, *, implicit: frozenset[str] 
 def _cmp(
     lhs: Any, rhs: Any, schema: TypeSchema | None, path: Path, c: Comparison, implicit: frozenset[str]
 ) -> None:
+    if lhs is not _MISSING and rhs is not _MISSING and type(lhs) is type(rhs) and lhs == rhs:
+        return  # nothing changed below (the common case: cheap C-level equality)
     probe = rhs if rhs is not _MISSING else lhs
     s = resolve(schema, probe)
     leaf = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import subprocess
@@ -17,7 +16,9 @@ from typing import Any
 import pytest
 
 from pyclientgo.api.core.v1 import Namespace
+from pyclientgo.apimachinery.registry import GroupVersionResource
 from pyclientgo.config import load_config
+from pyclientgo.dynamic import DynamicClient
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import Clientset
 
@@ -81,9 +82,15 @@ def test_configset_controller(
 ) -> None:  # type: ignore[no-untyped-def]
     ns = namespace
 
+    configsets = DynamicClient(cs.rest).resource(
+        GroupVersionResource("demo.example.com", "v1", "configsets"), ns
+    )
+
     def configset() -> dict[str, Any] | None:
-        proc = kubectl.run("get", "configset", "web", "-n", ns, "-o", "json", check=False)
-        return json.loads(proc.stdout) if proc.returncode == 0 else None
+        try:
+            return dict(configsets.get("web"))
+        except NotFound:
+            return None
 
     def owned() -> dict[str, dict[str, str]]:
         items = cs.core_v1.config_maps(ns).list(label_selector=f"{LABEL}=web").items or []
