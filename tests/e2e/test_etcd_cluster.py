@@ -289,3 +289,27 @@ async def test_a_crd_created_through_one_server_is_served_by_the_other(
         assert (
             await ca.delete(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{group}")
         ).status_code == 200
+
+
+async def test_resource_version_from_one_server_is_not_too_large_on_the_other(
+    two_servers: tuple[TestServer, TestServer],
+) -> None:
+    """B must not answer 504 "too large resource version" for a revision A handed out just now."""
+    a, b = two_servers
+    ns = await create_namespace(a)
+    async with client(a) as ca, client(b) as cb:
+        for i in range(20):  # B has not necessarily seen these writes through its watch cache yet
+            r = await ca.post(
+                f"/api/v1/namespaces/{ns}/configmaps",
+                json={"metadata": {"name": f"rv-{i}"}, "data": {"i": str(i)}},
+            )
+            assert r.status_code == 201, r.text
+            rv = r.json()["metadata"]["resourceVersion"]
+            got = await cb.get(f"/api/v1/namespaces/{ns}/configmaps/rv-{i}", params={"resourceVersion": rv})
+            assert got.status_code == 200, got.text
+            listed = await cb.get(
+                f"/api/v1/namespaces/{ns}/configmaps",
+                params={"resourceVersion": rv, "resourceVersionMatch": "NotOlderThan"},
+            )
+            assert listed.status_code == 200, listed.text
+            assert f"rv-{i}" in {item["metadata"]["name"] for item in listed.json()["items"]}

@@ -25,6 +25,7 @@ from testserver.apiserver.admission import Admission, AdmissionOptions
 from testserver.apiserver.crd import hooks as crd_hooks
 from testserver.apiserver.request import JSON, Request, Response, StreamResponse
 from testserver.apiserver.resources import ResourceRoute, Routes
+from testserver.storage import revision_covering
 from testserver.storage.continue_token import CONTINUE_FROM_LATEST, decode_continue, encode_continue
 from testserver.storage.errors import (
     Compacted,
@@ -257,8 +258,9 @@ class RestHandler:
         rv = req.query.get("resourceVersion")
         if rv and rv != "0":
             want = _parse_rv(rv)
-            if want > self.storage.current_revision():
-                raise st.too_large_resource_version(want, self.storage.current_revision())
+            current = await revision_covering(self.storage, want)
+            if want > current:
+                raise st.too_large_resource_version(want, current)
         accept = req.accept
         if (
             accept
@@ -382,6 +384,7 @@ class RestHandler:
             limit = 0 if not rvm else limit
         elif rv:
             want = _parse_rv(rv)
+            current = await revision_covering(self.storage, want)
             if want > current:
                 raise st.too_large_resource_version(want, current)
             if rvm == "Exact" or (not rvm and limit):

@@ -18,6 +18,7 @@ from testserver.apiserver import objects as ob
 from testserver.apiserver import status as st
 from testserver.apiserver.request import JSON, Request, StreamResponse
 from testserver.apiserver.resources import ResourceRoute
+from testserver.storage import revision_covering
 from testserver.storage.errors import Compacted, FutureRevision, StorageError, WatcherTooSlow
 from testserver.storage.model import EventType
 
@@ -92,6 +93,7 @@ async def start_watch(
     if send_initial or (rv in ("", "0") and not send_initial_raw):
         if rv and rv != "0":
             want = _parse_rv(rv)
+            current = await revision_covering(storage, want)
             if want > current:
                 raise st.too_large_resource_version(want, current)
         try:
@@ -104,6 +106,7 @@ async def start_watch(
                 initial.append(kv)
     elif send_initial_raw is not None and not send_initial:
         from_rev = _parse_rv(rv) if rv and rv != "0" else current
+        current = await revision_covering(storage, from_rev)
         if from_rev > current:
             raise st.too_large_resource_version(from_rev, current)
     else:

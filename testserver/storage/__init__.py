@@ -18,13 +18,15 @@ Layout (one concept per module):
 ``guaranteed_update``      read-modify-write with retries on conflict, for any ``Storage``
 ``memory``                 ``MemoryStorage``: the default backend
 ``sqlite``                 ``SqliteStorage``: memory semantics plus durability (SQLite, WAL)
+``etcd``                   ``EtcdStorage``: etcd v3 over gRPC, shared by several API servers
 ``_mvcc``                  the engine both embedded backends share (history, compaction)
 ``_watch``                 watcher buffers and fan-out
 ``_sortedkeys``            the sorted key index behind prefix scans
 =========================  ==================================================================
 
-An etcd v3 backend can be added later as another ``Storage`` implementation; the
-conformance tests in ``tests/testserver/storage`` are parametrized over backends for that.
+The conformance tests in ``tests/testserver/storage`` run unchanged against every backend.
+:func:`revision_covering` is how the API server checks a client's resourceVersion: a backend
+shared with other servers (etcd) is asked for its latest revision before a "too large" answer.
 """
 
 from testserver.storage.continue_token import CONTINUE_FROM_LATEST, decode_continue, encode_continue
@@ -71,5 +73,17 @@ __all__ = [
     "guaranteed_update",
     "key_for",
     "prefix_for",
+    "revision_covering",
     "storage_resource",
 ]
+
+
+async def revision_covering(storage: Storage, wanted: int) -> int:
+    """The storage's current revision, refreshed from a shared backend if ``wanted`` is ahead of
+    what this process has seen (a resourceVersion handed out by another API server)."""
+    current = storage.current_revision()
+    if wanted > current:
+        sync = getattr(storage, "sync_revision", None)
+        if sync is not None:
+            current = int(await sync())
+    return current
