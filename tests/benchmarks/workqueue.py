@@ -99,7 +99,7 @@ async def controller_rate(cs: AsyncClientset, n: int, workers: int, *, write: bo
 
     async def reconcile(req: Request) -> Result:
         cm = cms.lister.config_maps(req.namespace).get(req.name)
-        if write and (cm.metadata.annotations or {}).get("bench/tag") != tag:
+        if write and ((cm.metadata and cm.metadata.annotations) or {}).get("bench/tag") != tag:
             await api.patch(req.name, {"metadata": {"annotations": {"bench/tag": tag}}}, patch_type="merge")
         seen.add(req)
         if len(seen) >= n:

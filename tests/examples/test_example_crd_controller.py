@@ -155,3 +155,27 @@ spec: {{copies: 3, data: {{greeting: hello}}}}
     with pytest.raises(NotFound):
         cs.core_v1.config_maps(ns).get("web-0")
     assert controller.poll() is None, "the controller exited early"
+
+
+def test_generated_package_is_fresh() -> None:
+    """``configset_api/`` is what ``codegen crd`` makes from ``configset.yaml`` today."""
+    here = ROOT / "examples" / "crd_controller"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "codegen.cli",
+            "crd",
+            str(here / "configset.yaml"),
+            "--package",
+            "configset_api",
+            "--out",
+            str(here),
+            "--check",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
