@@ -19,6 +19,7 @@ import orjson
 from pyclientgo.apimachinery.registry import Registry
 from testserver.apiserver import protobuf
 from testserver.apiserver import status as st
+from testserver.apiserver.crd import hooks as crd_hooks
 from testserver.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery
 from testserver.apiserver.faults import Faults
 from testserver.apiserver.request import JSON, Request, Response, StreamResponse, User
@@ -428,7 +429,7 @@ class ApiServerApp:
                 return await rest.get(req, route, ns, name)
             if sub == "scale":
                 return await rest.get_scale(req, route, ns, name)
-            if sub == "log" and route.kind == "Pod":
+            if sub == "log" and route.kind == "Pod" and route.group == "":
                 return await rest.log(req, route, ns, name)
             raise self._not_allowed(route, sub, "get")
         if info.watch_path:
@@ -436,10 +437,11 @@ class ApiServerApp:
         if method == "POST":
             if not name:
                 self._verb(route, "create")
+                await crd_hooks.check_create(rest, route)  # custom resources: 405 while the CRD terminates
                 return await rest.create(req, route, ns)
-            if sub == "binding" and route.kind == "Pod":
+            if sub == "binding" and route.kind == "Pod" and route.group == "":
                 return await rest.bind(req, route, ns, name)
-            if sub == "eviction" and route.kind == "Pod":
+            if sub == "eviction" and route.kind == "Pod" and route.group == "":
                 return await rest.evict(req, route, ns, name)
             raise self._not_allowed(route, sub, "create")
         if not name:

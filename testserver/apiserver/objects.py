@@ -100,47 +100,34 @@ def generate_name(base: str) -> str:
     return base[:_MAX_GENERATED_BASE] + "".join(random.choices(_NAME_CHARS, k=5))
 
 
-# -- managedFields (simplified FieldsV1) ---------------------------------------------------------
+# -- managedFields of server-made objects ---------------------------------------------------------
+# (request writes record theirs through testserver.apiserver.patching)
 
-_META_OWNED = ("labels", "annotations", "finalizers", "ownerReferences")
 
+def _schema_of(obj: dict[str, Any]) -> Any:
+    from pyclientgo.api import builtin_registry
+    from pyclientgo.apimachinery.registry import GroupVersionKind
+    from pyclientgo.apimachinery.structured_schema import UNTYPED, schema_from_model
 
-def _fields_of(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return {f"f:{k}": _fields_of(v) for k, v in value.items()}
-    if isinstance(value, list):
-        out: dict[str, Any] = {}
-        for item in value:
-            if isinstance(item, dict) and "name" in item and isinstance(item["name"], str):
-                key = orjson.dumps({"name": item["name"]}).decode()
-                out[f"k:{key}"] = {".": {}, **_fields_of(item)}
-            elif isinstance(item, str | int | float | bool):
-                out[f"v:{orjson.dumps(item).decode()}"] = {}
-            else:
-                return {}  # an atomic list: owned as a whole
-        return out
-    return {}
+    try:
+        gvk = GroupVersionKind.from_api_version(str(obj.get("apiVersion") or ""), str(obj.get("kind") or ""))
+        info = builtin_registry().for_kind(gvk)
+        return schema_from_model(info.load_model()) if info is not None else UNTYPED
+    except Exception:  # no generated model: fields deduced from the object
+        return UNTYPED
 
 
 def fields_v1(obj: dict[str, Any], *, status_only: bool = False) -> dict[str, Any]:
-    """The set of fields ``obj`` sets, in FieldsV1 form.
+    """The FieldsV1 of the fields ``obj`` sets (all but status, or the status only)."""
+    from pyclientgo.apimachinery.managed_fields import strip_meta
+    from pyclientgo.apimachinery.structured_merge import to_field_set
 
-    Simplified: maps recurse, lists of objects with a ``name`` are keyed by it (``k:{"name":…}``),
-    lists of scalars become sets (``v:…``), other lists are atomic.
-    """
+    fields = strip_meta(to_field_set(obj, _schema_of(obj)))
+    doc = fields.to_fields_v1()
     if status_only:
-        status = obj.get("status")
-        return {"f:status": _fields_of(status)} if isinstance(status, dict) else {}
-    out: dict[str, Any] = {}
-    meta = obj.get("metadata") or {}
-    meta_fields = {f"f:{k}": _fields_of(meta[k]) for k in _META_OWNED if meta.get(k)}
-    if meta_fields:
-        out["f:metadata"] = meta_fields
-    for key, value in obj.items():
-        if key in ("kind", "apiVersion", "metadata", "status"):
-            continue
-        out[f"f:{key}"] = _fields_of(value)
-    return out
+        return {"f:status": doc["f:status"]} if "f:status" in doc else {}
+    doc.pop("f:status", None)
+    return doc
 
 
 def record_managed_fields(
@@ -152,7 +139,13 @@ def record_managed_fields(
     api_version: str,
     subresource: str = "",
 ) -> None:
-    """Set ``metadata.managedFields``: ``manager`` now owns what it wrote (replacing its old entry)."""
+    """Set ``metadata.managedFields`` of a server-made object: ``manager`` owns what it set.
+
+    For objects the server writes itself (bootstrap namespaces, system objects); request writes go
+    through :mod:`testserver.apiserver.patching` (kube's full field-manager rules).
+    """
+    from pyclientgo.apimachinery import managed_fields as mf
+
     entry: dict[str, Any] = {
         "manager": manager,
         "operation": operation,
@@ -163,17 +156,12 @@ def record_managed_fields(
     }
     if subresource:
         entry["subresource"] = subresource
-    entries = [
-        e
-        for e in (old_entries or [])
-        if not (
-            e.get("manager") == manager
-            and e.get("operation") == operation
-            and e.get("subresource", "") == subresource
-        )
-    ]
-    entries.append(entry)
-    obj["metadata"]["managedFields"] = entries
+    ident = (manager, operation, subresource, api_version if operation == "Update" else "")
+    try:
+        others = [m for m in mf.decode_managed_fields(old_entries) if m.identity != ident]
+    except mf.ManagedFieldsError:
+        others = []
+    obj["metadata"]["managedFields"] = [*mf.encode_managed_fields(others), entry]
 
 
 def manager_from(field_manager: str, user_agent: str) -> str:

@@ -72,6 +72,12 @@ _CONTINUE_EXPIRED = (
 _SCALABLE = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"})
 
 
+def _core_kind(route: ResourceRoute) -> str:
+    """The kind of a core/v1 route, "" otherwise: the Pod/Namespace rules below are for those
+    built-ins only, not for a custom resource that happens to use the same kind name."""
+    return route.kind if route.group == "" else ""
+
+
 def _int_param(req: Request, name: str) -> int | None:
     raw = req.query.get(name)
     if raw is None or raw == "":
@@ -704,7 +710,7 @@ class RestHandler:
                 else:
                     new.pop("status", None)
             self.admission.prepare_update(req, route, old, new)  # defaults, carried-over values
-            if route.kind == "Namespace":
+            if _core_kind(route) == "Namespace":
                 new["spec"] = old.get("spec", {})
                 labels = nmeta.setdefault("labels", {})
                 if isinstance(labels, dict):
@@ -788,8 +794,8 @@ class RestHandler:
             if (
                 meta.get("deletionTimestamp")
                 and not meta.get("finalizers")
-                and not (route.kind == "Pod" and meta.get("deletionGracePeriodSeconds"))
-                and not (route.kind == "Namespace" and (new.get("spec") or {}).get("finalizers"))
+                and not (_core_kind(route) == "Pod" and meta.get("deletionGracePeriodSeconds"))
+                and not (_core_kind(route) == "Namespace" and (new.get("spec") or {}).get("finalizers"))
             ):
                 result["delete"] = True
             value = ob.encode_for_storage(new)
@@ -979,7 +985,7 @@ class RestHandler:
             opts = await self._delete_options(req)
         await self.admission.admit_delete(req, route, namespace, name)  # NamespaceLifecycle, ...
         obj, kv, gone = await self._delete_one(route, namespace, name, opts)
-        if route.kind == "Namespace" and not gone:
+        if _core_kind(route) == "Namespace" and not gone:
             self._spawn(self._clean_namespace(name))
         if gone and not route.return_deleted:
             details = {
@@ -1035,7 +1041,7 @@ class RestHandler:
             crd_hooks.on_delete(route, obj, finalizers)  # CRDs: the instance cleanup finalizer
             wanted = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(policy or "")
             graceful = False
-            if route.kind == "Pod":
+            if _core_kind(route) == "Pod":
                 spec = obj.get("spec") or {}
                 if grace is None:
                     grace = spec.get("terminationGracePeriodSeconds", 30)
@@ -1055,9 +1061,9 @@ class RestHandler:
             already = bool(meta.get("deletionTimestamp"))
             if wanted and wanted not in finalizers and not already:
                 finalizers.append(wanted)
-            if route.kind == "Namespace":
+            if _core_kind(route) == "Namespace":
                 graceful = True  # namespaces always go through Terminating
-            if not finalizers and not graceful and route.kind != "Namespace":
+            if not finalizers and not graceful and _core_kind(route) != "Namespace":
                 if dry_run:
                     return obj, kv, True
                 try:
@@ -1069,23 +1075,25 @@ class RestHandler:
                     raise st.not_found(route.plural, name, route.group) from None
                 return ob.decode(deleted.value, deleted.mod_revision), deleted, True
             # graceful deletion / finalizers: mark the object
-            if already and not (route.kind == "Pod" and graceful):
-                if route.kind == "Pod" and not graceful and not finalizers:
+            if already and not (_core_kind(route) == "Pod" and graceful):
+                if _core_kind(route) == "Pod" and not graceful and not finalizers:
                     pass
                 else:
                     return obj, kv, False
-            if not already or route.kind == "Pod":
-                meta["deletionTimestamp"] = ob.rfc3339_in(int(grace) if route.kind == "Pod" and grace else 0)
+            if not already or _core_kind(route) == "Pod":
+                meta["deletionTimestamp"] = ob.rfc3339_in(
+                    int(grace) if _core_kind(route) == "Pod" and grace else 0
+                )
                 meta["deletionGracePeriodSeconds"] = (
-                    int(grace) if route.kind == "Pod" and grace is not None else 0
+                    int(grace) if _core_kind(route) == "Pod" and grace is not None else 0
                 )
                 if route.has_generation and "generation" in meta and not already:
                     meta["generation"] = int(meta["generation"]) + 1
             if finalizers:
                 meta["finalizers"] = finalizers
-            if route.kind == "Namespace":
+            if _core_kind(route) == "Namespace":
                 obj.setdefault("status", {})["phase"] = "Terminating"
-            if route.kind == "Pod" and not graceful and not finalizers:
+            if _core_kind(route) == "Pod" and not graceful and not finalizers:
                 if dry_run:
                     return obj, kv, True
                 try:
@@ -1156,7 +1164,7 @@ class RestHandler:
                 for kv in page.items:
                     remaining += 1
                     obj = orjson.loads(kv.value)
-                    if obj["metadata"].get("deletionTimestamp") and route.kind != "Pod":
+                    if obj["metadata"].get("deletionTimestamp") and _core_kind(route) != "Pod":
                         continue
                     with contextlib.suppress(st.StatusError):
                         await self._delete_one(route, namespace, obj["metadata"]["name"], opts)

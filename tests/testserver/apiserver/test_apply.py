@@ -31,12 +31,16 @@ def client(apiserver: TestServer) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def ns(client: httpx.Client) -> str:
     name = f"apply-{uuid.uuid4().hex[:8]}"
-    r = client.post("/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    r = client.post(
+        "/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    )
     assert r.status_code == 201, r.text
     return name
 
 
-def deployment(name: str, replicas: int | None = 1, image: str = "nginx:1.25", **extra: Any) -> dict[str, Any]:
+def deployment(
+    name: str, replicas: int | None = 1, image: str = "nginx:1.25", **extra: Any
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "selector": {"matchLabels": {"app": name}},
         "template": {
@@ -109,9 +113,15 @@ def test_conflict_force_and_shared_ownership(client: httpx.Client, ns: str) -> N
     assert r.status_code == 409, r.text
     status = r.json()
     assert status["reason"] == "Conflict"
-    assert status["message"] == 'Apply failed with 1 conflict: conflict with "m" using apps/v1: .spec.replicas'
+    assert (
+        status["message"] == 'Apply failed with 1 conflict: conflict with "m" using apps/v1: .spec.replicas'
+    )
     assert status["details"]["causes"] == [
-        {"reason": "FieldManagerConflict", "message": 'conflict with "m" using apps/v1', "field": ".spec.replicas"}
+        {
+            "reason": "FieldManagerConflict",
+            "message": 'conflict with "m" using apps/v1',
+            "field": ".spec.replicas",
+        }
     ]
     assert client.get(f"/apis/apps/v1/namespaces/{ns}/deployments/d2").json()["spec"]["replicas"] == 3
     # applying the live value makes shared ownership, no conflict
@@ -131,7 +141,11 @@ def test_two_appliers_conflict_and_removal(client: httpx.Client, ns: str) -> Non
     base = deployment("d3", replicas=None)
     base["metadata"]["labels"] = {"a": "1"}
     assert apply(client, ns, base, "alice").status_code == 201
-    bob = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d3", "labels": {"a": "2", "b": "x"}}}
+    bob = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d3", "labels": {"a": "2", "b": "x"}},
+    }
     r = apply(client, ns, bob, "bob")
     assert r.status_code == 409
     assert r.json()["message"] == 'Apply failed with 1 conflict: conflict with "alice": .metadata.labels.a'
@@ -144,11 +158,11 @@ def test_two_appliers_conflict_and_removal(client: httpx.Client, ns: str) -> Non
     r = apply(client, ns, bob, "bob")
     assert r.status_code == 200, r.text
     assert r.json()["metadata"]["labels"] == {"a": "1"}
-    # alice stops applying the container image field? No: she drops the label, which goes away
+    # alice drops her label, which goes away
     cfg = deployment("d3", replicas=None)
     r = apply(client, ns, cfg, "alice")
     assert r.status_code == 200, r.text
-    assert "labels" not in r.json()["metadata"]
+    assert r.json()["metadata"].get("labels") == {}  # bob still applies an empty map
 
 
 def test_field_shared_by_two_appliers_survives_one_dropping_it(client: httpx.Client, ns: str) -> None:
@@ -170,7 +184,11 @@ def test_list_map_merge_by_key(client: httpx.Client, ns: str) -> None:
         "kind": "Deployment",
         "metadata": {"name": "d5"},
         "spec": {
-            "template": {"spec": {"containers": [{"name": "side", "image": "busybox", "ports": [{"containerPort": 80}]}]}}
+            "template": {
+                "spec": {
+                    "containers": [{"name": "side", "image": "busybox", "ports": [{"containerPort": 80}]}]
+                }
+            }
         },
     }
     r = apply(client, ns, sidecar, "bob")
@@ -201,7 +219,9 @@ def test_update_and_status_managed_fields(client: httpx.Client, ns: str) -> None
     r = client.put(f"{base}/d6/status", params={"fieldManager": "ctrl"}, json=status)
     assert r.status_code == 200, r.text
     e = entries(r.json())
-    assert e[("ctrl", "Update", "status")]["fieldsV1"] == {"f:status": {"f:observedGeneration": {}, "f:replicas": {}}}
+    assert e[("ctrl", "Update", "status")]["fieldsV1"] == {
+        "f:status": {"f:observedGeneration": {}, "f:replicas": {}}
+    }
     assert e[("ctrl", "Update", "status")]["subresource"] == "status"
     # a no-op update keeps everything (same resourceVersion)
     rv = r.json()["metadata"]["resourceVersion"]
@@ -212,7 +232,12 @@ def test_update_and_status_managed_fields(client: httpx.Client, ns: str) -> None
 
 def test_apply_status_subresource(client: httpx.Client, ns: str) -> None:
     assert apply(client, ns, deployment("d7"), "alice").status_code == 201
-    cfg = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d7"}, "status": {"replicas": 7}}
+    cfg = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d7"},
+        "status": {"replicas": 7},
+    }
     r = apply(client, ns, cfg, "ctrl", sub="status")
     assert r.status_code == 200, r.text
     assert r.json()["status"]["replicas"] == 7
@@ -232,20 +257,26 @@ def test_apply_errors(client: httpx.Client, ns: str) -> None:
     assert r.status_code == 400 and r.json()["message"].startswith("error decoding YAML")
     wrong = deployment("bad")
     wrong["apiVersion"] = "apps/v1beta1"
-    r = client.patch(path, params={"fieldManager": "x"}, content=json.dumps(wrong), headers={"Content-Type": APPLY})
+    r = client.patch(
+        path, params={"fieldManager": "x"}, content=json.dumps(wrong), headers={"Content-Type": APPLY}
+    )
     assert r.status_code == 400
     assert r.json()["message"] == (
         "Incorrect version specified in apply patch. Specified patch version: apps/v1beta1, expected: apps/v1"
     )
     unknown = deployment("bad", foo=1)
-    r = client.patch(path, params={"fieldManager": "x"}, content=json.dumps(unknown), headers={"Content-Type": APPLY})
+    r = client.patch(
+        path, params={"fieldManager": "x"}, content=json.dumps(unknown), headers={"Content-Type": APPLY}
+    )
     assert r.status_code == 400
     assert r.json()["message"] == (
         f"failed to create typed patch object ({ns}/bad; apps/v1, Kind=Deployment): .spec.foo: field not declared in schema"
     )
     mf = deployment("bad")
     mf["metadata"]["managedFields"] = [{"manager": "x"}]
-    r = client.patch(path, params={"fieldManager": "x"}, content=json.dumps(mf), headers={"Content-Type": APPLY})
+    r = client.patch(
+        path, params={"fieldManager": "x"}, content=json.dumps(mf), headers={"Content-Type": APPLY}
+    )
     assert r.status_code == 400 and r.json()["message"] == "metadata.managedFields must be nil"
     assert client.get(path).status_code == 404  # nothing was created
     r = client.patch(
@@ -254,7 +285,10 @@ def test_apply_errors(client: httpx.Client, ns: str) -> None:
         content=json.dumps({"spec": {}}),
         headers={"Content-Type": MERGE},
     )
-    assert r.status_code == 422 and "force: Forbidden: may not be specified for non-apply patch" in r.json()["message"]
+    assert (
+        r.status_code == 422
+        and "force: Forbidden: may not be specified for non-apply patch" in r.json()["message"]
+    )
 
 
 def test_apply_yaml_dry_run_and_duplicate_keys(client: httpx.Client, ns: str) -> None:

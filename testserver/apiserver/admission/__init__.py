@@ -138,7 +138,7 @@ class Admission:
         """Everything between decoding and storing a new object; raises the Status to send."""
         dry_run = _dry_run(req)
         meta = obj["metadata"]
-        registry.apply_defaults(route.kind, obj)
+        registry.apply_defaults(route.kind, route.group, obj)
         a = Attributes(
             operation=CREATE,
             route=route,
@@ -150,8 +150,8 @@ class Admission:
         )
         await self.chain.admit(a)
         meta.setdefault("uid", ob.new_uid())
-        registry.prepare_create(route.kind, obj)
-        status = registry.initial_status(route.kind, obj)
+        registry.prepare_create(route.kind, route.group, obj)
+        status = registry.initial_status(route.kind, route.group, obj)
         if "status" in route.subresources or status is not None:
             if status is None:
                 obj.pop("status", None)
@@ -168,8 +168,8 @@ class Admission:
         self, req: Request | None, route: ResourceRoute, old: dict[str, Any], new: dict[str, Any]
     ) -> None:
         """Defaults and strategy preparation of an update (main resource only)."""
-        registry.apply_defaults(route.kind, new)
-        registry.prepare_update(route.kind, new, old)
+        registry.apply_defaults(route.kind, route.group, new)
+        registry.prepare_update(route.kind, route.group, new, old)
 
     def validate_update(
         self, req: Request | None, route: ResourceRoute, new: dict[str, Any], old: dict[str, Any]

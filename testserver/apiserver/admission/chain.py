@@ -61,6 +61,11 @@ class Attributes:
     def group(self) -> str:
         return self.route.group
 
+    def is_kind(self, group: str, *kinds: str) -> bool:
+        """Whether the resource is one of ``kinds`` of ``group`` (plugins look at built-in kinds by
+        group and kind, so a custom resource of kind ``Pod`` in ``example.com`` is not a Pod)."""
+        return self.route.group == group and self.route.kind in kinds
+
 
 class Plugin:
     """One admission plugin; override :meth:`admit` (mutating) and/or :meth:`validate`."""

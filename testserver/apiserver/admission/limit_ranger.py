@@ -45,7 +45,7 @@ class LimitRanger(Plugin):
         return (
             a.operation in (CREATE, UPDATE)
             and not a.subresource
-            and a.kind in ("Pod", "PersistentVolumeClaim")
+            and a.is_kind("", "Pod", "PersistentVolumeClaim")
         )
 
     async def _items(self, namespace: str, kind: str) -> list[dict[str, Any]]:
@@ -57,7 +57,7 @@ class LimitRanger(Plugin):
         return items
 
     async def admit(self, a: Attributes) -> None:
-        if a.kind != "Pod" or a.operation != CREATE or a.obj is None:
+        if not a.is_kind("", "Pod") or a.operation != CREATE or a.obj is None:
             return
         items = await self._items(a.namespace, "Container")
         if not items:
@@ -92,7 +92,7 @@ class LimitRanger(Plugin):
         if a.obj is None:
             return
         errors: list[str] = []
-        if a.kind == "Pod":
+        if a.is_kind("", "Pod"):
             if a.operation != CREATE:
                 return
             for item in await self._items(a.namespace, "Container"):

@@ -139,7 +139,7 @@ class BackgroundLoops:
         for prefix, route in self._namespaced:
             if key.startswith(prefix):
                 namespace = key[len(prefix) :].split("/", 1)[0]
-                if route.kind == "ResourceQuota":
+                if route.group == "" and route.kind == "ResourceQuota":
                     self._quota_namespaces.add(namespace)
                 if namespace in self._quota_namespaces:
                     self.quota.touch(namespace)

@@ -24,7 +24,7 @@ class NamespaceLifecycle(Plugin):
 
     def handles(self, a: Attributes) -> bool:
         if a.operation == DELETE:
-            return a.kind == "Namespace"
+            return a.is_kind("", "Namespace")
         return a.operation == CREATE and a.route.namespaced and not a.subresource
 
     async def admit(self, a: Attributes) -> None:

@@ -39,9 +39,9 @@ class Priority(Plugin):
     def handles(self, a: Attributes) -> bool:
         if a.subresource:
             return False
-        if a.kind == "Pod":
+        if a.is_kind("", "Pod"):
             return a.operation == CREATE
-        return a.kind == "PriorityClass" and a.operation in (CREATE, UPDATE)
+        return a.is_kind("scheduling.k8s.io", "PriorityClass") and a.operation in (CREATE, UPDATE)
 
     async def _default_class(self) -> dict[str, Any] | None:
         defaults = [
@@ -53,7 +53,7 @@ class Priority(Plugin):
 
     async def admit(self, a: Attributes) -> None:
         assert a.obj is not None
-        if a.kind == "PriorityClass":
+        if a.is_kind("scheduling.k8s.io", "PriorityClass"):
             return
         spec = a.obj.get("spec")
         if not isinstance(spec, dict):
@@ -87,7 +87,11 @@ class Priority(Plugin):
         spec["preemptionPolicy"] = policy
 
     async def validate(self, a: Attributes) -> None:
-        if a.kind != "PriorityClass" or a.obj is None or not a.obj.get("globalDefault"):
+        if (
+            not a.is_kind("scheduling.k8s.io", "PriorityClass")
+            or a.obj is None
+            or not a.obj.get("globalDefault")
+        ):
             return
         for pc in await self.objects.list(_GROUP, "priorityclasses", None):
             if pc.get("globalDefault") and pc["metadata"]["name"] != a.name:

@@ -79,7 +79,7 @@ def object_usage(route: ResourceRoute, obj: dict[str, Any]) -> dict[str, Fractio
     if group == "" and plural in _NAMED:
         usage[plural] = Fraction(1)
     spec = as_dict(obj.get("spec"))
-    if route.kind == "Pod":
+    if group == "" and route.kind == "Pod":
         if _pod_terminal(obj):
             return {}
         requests: dict[str, Fraction] = {}
@@ -95,7 +95,7 @@ def object_usage(route: ResourceRoute, obj: dict[str, Any]) -> dict[str, Fractio
                 usage[name] = value
         for name, value in limits.items():
             usage[f"limits.{name}"] = value
-    elif route.kind == "Service":
+    elif group == "" and route.kind == "Service":
         stype = spec.get("type")
         if stype in ("NodePort", "LoadBalancer"):
             usage["services.nodeports"] = Fraction(
@@ -103,7 +103,7 @@ def object_usage(route: ResourceRoute, obj: dict[str, Any]) -> dict[str, Fractio
             )
         if stype == "LoadBalancer":
             usage["services.loadbalancers"] = Fraction(1)
-    elif route.kind == "PersistentVolumeClaim":
+    elif group == "" and route.kind == "PersistentVolumeClaim":
         res = as_dict(spec.get("resources"))
         storage = (
             (res.get("requests") or {}).get("storage") if isinstance(res.get("requests"), dict) else None
@@ -163,7 +163,7 @@ class ResourceQuota(Plugin):
         delta = object_usage(a.route, a.obj)
         for quota in quotas:
             hard = (quota.get("spec") or {}).get("hard") or {}
-            if a.kind == "Pod" and not _pod_terminal(a.obj):
+            if a.is_kind("", "Pod") and not _pod_terminal(a.obj):
                 missing = _missing_compute(a.obj, hard)
                 if missing:
                     raise forbidden(a, f"failed quota: {quota['metadata']['name']}: must specify {missing}")

@@ -65,7 +65,7 @@ class ServiceAccount(Plugin):
         self.objects = objects
 
     def handles(self, a: Attributes) -> bool:
-        return a.operation == CREATE and a.kind == "Pod" and not a.subresource
+        return a.operation == CREATE and a.is_kind("", "Pod") and not a.subresource
 
     async def admit(self, a: Attributes) -> None:
         assert a.obj is not None

@@ -17,7 +17,7 @@ class DefaultTolerationSeconds(Plugin):
         self.seconds = seconds
 
     def handles(self, a: Attributes) -> bool:
-        return a.operation == CREATE and a.kind == "Pod" and not a.subresource
+        return a.operation == CREATE and a.is_kind("", "Pod") and not a.subresource
 
     async def admit(self, a: Attributes) -> None:
         assert a.obj is not None

@@ -6,7 +6,9 @@ attribute test (``route.custom is None``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from testserver.apiserver import status as st
 from testserver.apiserver.crd.definition import (
@@ -18,7 +20,10 @@ from testserver.apiserver.crd.definition import (
 )
 from testserver.apiserver.resources import ResourceRoute
 
-__all__ = ["admit", "check_patch_type", "on_delete", "strict_error", "unknown_fields"]
+if TYPE_CHECKING:
+    from testserver.apiserver.rest import RestHandler
+
+__all__ = ["admit", "check_create", "check_patch_type", "on_delete", "strict_error", "unknown_fields"]
 
 _CRD_GROUP = "apiextensions.k8s.io"
 _STRATEGIC = "application/strategic-merge-patch+json"
@@ -26,6 +31,31 @@ _STRATEGIC = "application/strategic-merge-patch+json"
 
 def _is_crd(route: ResourceRoute) -> bool:
     return route.kind == "CustomResourceDefinition" and route.group == _CRD_GROUP
+
+
+async def check_create(rest: RestHandler, route: ResourceRoute) -> None:
+    """POST of a custom resource whose CRD is being deleted: 405 MethodNotAllowed, as kube's
+    ``crdHandler.serveResource`` answers once the CRD is terminating (other verbs still work, so
+    clients can clean up). Read from storage, so every API server on the same backend agrees as
+    soon as the CRD's deletion starts (``deletionTimestamp`` set, or ``Terminating`` True)."""
+    custom = route.custom
+    if custom is None:
+        return
+    crd_route = rest.routes.get(_CRD_GROUP, "v1", "customresourcedefinitions")
+    if crd_route is None:
+        return
+    kv = await rest.storage.get(crd_route.key(None, custom.crd_name))
+    if kv is None:
+        return
+    crd = orjson.loads(kv.value)
+    terminating = bool((crd.get("metadata") or {}).get("deletionTimestamp")) or any(
+        isinstance(c, dict) and c.get("type") == "Terminating" and c.get("status") == "True"
+        for c in (crd.get("status") or {}).get("conditions") or []
+    )
+    if terminating:
+        err = st.method_not_supported(route.plural, "create", route.group)
+        err.status["message"] = "create not allowed while custom resource definition is terminating"
+        raise err
 
 
 def admit(route: ResourceRoute, obj: dict[str, Any], old: dict[str, Any] | None, sub: str = "") -> None:

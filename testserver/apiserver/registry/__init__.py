@@ -8,7 +8,9 @@ annotations, object meta), :mod:`.defaults_core` / :mod:`.defaults_workloads` (d
 status, generated values, values carried over on update).
 
 Entry points (used by the REST layer through :mod:`testserver.apiserver.strategy`):
-:func:`apply_defaults`, :func:`validate_create`, :func:`validate_update`.
+:func:`apply_defaults`, :func:`validate_create`, :func:`validate_update`. Everything is keyed by
+(group, kind), so a custom resource whose kind equals a built-in kind (``Pod`` in ``example.com``)
+gets object-meta validation only (its schema is applied by :mod:`testserver.apiserver.crd`).
 """
 
 from __future__ import annotations
@@ -41,9 +43,12 @@ _VALIDATORS = {**CORE_VALIDATORS, **WORKLOAD_VALIDATORS}
 _UPDATE_VALIDATORS = {**CORE_UPDATE_VALIDATORS, **WORKLOAD_UPDATE_VALIDATORS}
 
 
-def apply_defaults(kind: str, obj: dict[str, Any]) -> None:
-    """Fill the defaults kube sets when it decodes ``obj`` (never overwriting sent values)."""
-    fn = _DEFAULTERS.get(kind)
+def apply_defaults(kind: str, group: str, obj: dict[str, Any]) -> None:
+    """Fill the defaults kube sets when it decodes ``obj`` (never overwriting sent values).
+
+    Keyed by (group, kind): a custom resource whose kind equals a built-in kind gets nothing here.
+    """
+    fn = _DEFAULTERS.get((group, kind))
     if fn is not None:
         fn(obj)
 
@@ -57,9 +62,9 @@ def _name(obj: dict[str, Any]) -> str:
 def validate_create(kind: str, group: str, obj: dict[str, Any], *, namespaced: bool) -> None:
     """Raise 422 Invalid (every problem, kube's messages) unless ``obj`` may be created."""
     errs = validate_object_meta(
-        obj["metadata"], namespaced=namespaced, name_fn=name_validator(kind), creating=True
+        obj["metadata"], namespaced=namespaced, name_fn=name_validator(kind, group), creating=True
     )
-    fn = _VALIDATORS.get(kind)
+    fn = _VALIDATORS.get((group, kind))
     if fn is not None:
         errs.extend(fn(obj))
     if errs:
@@ -71,13 +76,13 @@ def validate_update(
 ) -> None:
     """Raise 422 Invalid unless ``old`` may become ``new`` (immutable fields included)."""
     errs = validate_object_meta(
-        new["metadata"], namespaced=namespaced, name_fn=name_validator(kind), creating=False
+        new["metadata"], namespaced=namespaced, name_fn=name_validator(kind, group), creating=False
     )
-    update_fn = _UPDATE_VALIDATORS.get(kind)
+    update_fn = _UPDATE_VALIDATORS.get((group, kind))
     if update_fn is not None:
         errs.extend(update_fn(new, old))
     else:
-        fn = _VALIDATORS.get(kind)
+        fn = _VALIDATORS.get((group, kind))
         if fn is not None:
             errs.extend(fn(new))
     if errs:

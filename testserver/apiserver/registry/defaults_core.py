@@ -321,15 +321,15 @@ def _default_pod_template_kind(obj: dict[str, Any]) -> None:
 
 
 CORE_DEFAULTERS = {
-    "Pod": default_pod,
-    "Service": _default_service,
-    "Namespace": _default_namespace,
-    "Secret": _default_secret,
-    "PersistentVolumeClaim": _default_pvc,
-    "PersistentVolume": _default_pv,
-    "Node": _default_node,
-    "Endpoints": _default_endpoints,
-    "LimitRange": _default_limit_range,
-    "ReplicationController": _default_rc,
-    "PodTemplate": _default_pod_template_kind,
+    ("", "Pod"): default_pod,
+    ("", "Service"): _default_service,
+    ("", "Namespace"): _default_namespace,
+    ("", "Secret"): _default_secret,
+    ("", "PersistentVolumeClaim"): _default_pvc,
+    ("", "PersistentVolume"): _default_pv,
+    ("", "Node"): _default_node,
+    ("", "Endpoints"): _default_endpoints,
+    ("", "LimitRange"): _default_limit_range,
+    ("", "ReplicationController"): _default_rc,
+    ("", "PodTemplate"): _default_pod_template_kind,
 }

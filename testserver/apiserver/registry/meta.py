@@ -101,13 +101,14 @@ def path_segment_errors(name: str, prefix: bool = False) -> list[str]:
 _PATH_SEGMENT_KINDS = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
 
 
-def name_validator(kind: str) -> NameFn:
-    """The name rule kube applies to ``kind`` (RFC 1123 subdomain unless listed)."""
-    if kind == "Service":
+def name_validator(kind: str, group: str) -> NameFn:
+    """The name rule kube applies to ``group``/``kind`` (RFC 1123 subdomain unless listed; always
+    for custom resources)."""
+    if group == "" and kind == "Service":
         return dns1035_label_errors
-    if kind == "Namespace":
+    if group == "" and kind == "Namespace":
         return dns1123_label_errors
-    if kind in _PATH_SEGMENT_KINDS:
+    if group == "rbac.authorization.k8s.io" and kind in _PATH_SEGMENT_KINDS:
         return path_segment_errors
     return dns1123_subdomain_errors
 

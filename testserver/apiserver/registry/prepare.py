@@ -11,13 +11,13 @@ __all__ = ["initial_status", "prepare_create", "prepare_update", "qos_class"]
 
 _EMPTY_STATUS = frozenset(
     {
-        "Deployment",
-        "DaemonSet",
-        "Job",
-        "CronJob",
-        "HorizontalPodAutoscaler",
-        "Ingress",
-        "PodDisruptionBudget",
+        ("apps", "Deployment"),
+        ("apps", "DaemonSet"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+        ("autoscaling", "HorizontalPodAutoscaler"),
+        ("networking.k8s.io", "Ingress"),
+        ("policy", "PodDisruptionBudget"),
     }
 )
 
@@ -44,23 +44,23 @@ def qos_class(pod: dict[str, Any]) -> str:
     return "Guaranteed" if guaranteed else "Burstable"
 
 
-def initial_status(kind: str, obj: dict[str, Any]) -> dict[str, Any] | None:
-    """The status a new object starts with (user-supplied status is dropped on create)."""
-    if kind == "Pod":
+def initial_status(kind: str, group: str, obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The status a new built-in object starts with (user-supplied status is dropped on create);
+    None for kinds without one and for custom resources."""
+    core = group == ""
+    if core and kind == "Pod":
         return {"phase": "Pending", "qosClass": qos_class(obj)}
-    if kind == "Namespace":
+    if core and kind == "Namespace":
         return {"phase": "Active"}
-    if kind == "Service":
+    if core and kind == "Service":
         return {"loadBalancer": {}}
-    if kind in ("PersistentVolumeClaim", "PersistentVolume"):
+    if core and kind in ("PersistentVolumeClaim", "PersistentVolume"):
         return {"phase": "Pending"}
-    if kind in ("ReplicaSet", "ReplicationController"):
+    if (group, kind) in (("apps", "ReplicaSet"), ("", "ReplicationController")):
         return {"replicas": 0}
-    if kind == "StatefulSet":
+    if (group, kind) == ("apps", "StatefulSet"):
         return {"replicas": 0, "availableReplicas": 0}
-    if kind == "ResourceQuota":
-        return None
-    if kind in _EMPTY_STATUS:
+    if (group, kind) in _EMPTY_STATUS:
         return {}
     return None
 
@@ -93,8 +93,9 @@ def _job_selector(obj: dict[str, Any]) -> None:
         labels.setdefault("job-name", name)
 
 
-def prepare_create(kind: str, obj: dict[str, Any]) -> None:
-    if kind == "Job":
+def prepare_create(kind: str, group: str, obj: dict[str, Any]) -> None:
+    """``PrepareForCreate`` of a built-in kind (Jobs: generated selector and template labels)."""
+    if (group, kind) == ("batch", "Job"):
         _job_selector(obj)
 
 
@@ -129,10 +130,11 @@ def _carry_service_allocations(new: dict[str, Any], old: dict[str, Any]) -> None
             nspec["healthCheckNodePort"] = ospec["healthCheckNodePort"]
 
 
-def prepare_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> None:
-    if kind == "Service":
+def prepare_update(kind: str, group: str, new: dict[str, Any], old: dict[str, Any]) -> None:
+    """``PrepareForUpdate`` of a built-in kind: values the server set that an update may omit."""
+    if (group, kind) == ("", "Service"):
         _carry_service_allocations(new, old)
-    elif kind == "Job":
+    elif (group, kind) == ("batch", "Job"):
         nspec, ospec = new.get("spec"), old.get("spec")
         if (
             isinstance(nspec, dict)
@@ -141,7 +143,7 @@ def prepare_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> None:
             and ospec.get("selector") is not None
         ):
             nspec["selector"] = ospec["selector"]
-    elif kind == "Pod":
+    elif (group, kind) == ("", "Pod"):
         nspec, ospec = new.get("spec"), old.get("spec")
         if (
             isinstance(nspec, dict)

@@ -531,16 +531,16 @@ def _pvc_update(new: dict[str, Any], old: dict[str, Any]) -> fe.ErrorList:
 
 
 CORE_VALIDATORS = {
-    "Pod": _pod,
-    "Service": _service,
-    "Secret": _secret,
-    "ConfigMap": _configmap,
-    "PersistentVolumeClaim": _pvc,
+    ("", "Pod"): _pod,
+    ("", "Service"): _service,
+    ("", "Secret"): _secret,
+    ("", "ConfigMap"): _configmap,
+    ("", "PersistentVolumeClaim"): _pvc,
 }
 CORE_UPDATE_VALIDATORS = {
-    "Pod": _pod_update,
-    "Service": _service_update,
-    "Secret": _secret_update,
-    "ConfigMap": _configmap_update,
-    "PersistentVolumeClaim": _pvc_update,
+    ("", "Pod"): _pod_update,
+    ("", "Service"): _service_update,
+    ("", "Secret"): _secret_update,
+    ("", "ConfigMap"): _configmap_update,
+    ("", "PersistentVolumeClaim"): _pvc_update,
 }

@@ -434,20 +434,20 @@ def _with_selector_immutable(fn: Any) -> Any:
 
 
 WORKLOAD_VALIDATORS = {
-    "Deployment": _deployment,
-    "ReplicaSet": _replicaset,
-    "StatefulSet": _statefulset,
-    "DaemonSet": _daemonset,
-    "Job": _job,
-    "CronJob": _cronjob,
-    "PodDisruptionBudget": _pdb,
-    "PriorityClass": _priority_class,
+    ("apps", "Deployment"): _deployment,
+    ("apps", "ReplicaSet"): _replicaset,
+    ("apps", "StatefulSet"): _statefulset,
+    ("apps", "DaemonSet"): _daemonset,
+    ("batch", "Job"): _job,
+    ("batch", "CronJob"): _cronjob,
+    ("policy", "PodDisruptionBudget"): _pdb,
+    ("scheduling.k8s.io", "PriorityClass"): _priority_class,
 }
 WORKLOAD_UPDATE_VALIDATORS = {
-    "Deployment": _with_selector_immutable(_deployment),
-    "ReplicaSet": _with_selector_immutable(_replicaset),
-    "DaemonSet": _with_selector_immutable(_daemonset),
-    "StatefulSet": _statefulset_update,
-    "Job": _job_update,
-    "PriorityClass": _priority_class_update,
+    ("apps", "Deployment"): _with_selector_immutable(_deployment),
+    ("apps", "ReplicaSet"): _with_selector_immutable(_replicaset),
+    ("apps", "DaemonSet"): _with_selector_immutable(_daemonset),
+    ("apps", "StatefulSet"): _statefulset_update,
+    ("batch", "Job"): _job_update,
+    ("scheduling.k8s.io", "PriorityClass"): _priority_class_update,
 }
