@@ -79,11 +79,15 @@ def _fields(cls: type[K8sModel]) -> dict[str, _FieldInfo]:
 
         strategy = g("x-kubernetes-patch-strategy", "patch_strategy", "patchStrategy") or ""
         map_keys = g("x-kubernetes-list-map-keys", "list_map_keys") or ()
+        strategies = tuple(s for s in str(strategy).split(",") if s)
+        # kube's strategic merge patch reads the Go struct tags (patchStrategy) only: a list typed
+        # map/set by x-kubernetes-list-type alone is replaced, not merged (e.g. CRD status conditions)
+        merges = "merge" in strategies
         meta = PatchMeta(
-            patch_strategies=tuple(s for s in str(strategy).split(",") if s),
+            patch_strategies=strategies,
             patch_merge_key=str(g("x-kubernetes-patch-merge-key", "patch_merge_key", "patchMergeKey") or ""),
-            list_type=str(g("x-kubernetes-list-type", "list_type") or ""),
-            list_map_keys=tuple(map_keys),
+            list_type=str(g("x-kubernetes-list-type", "list_type") or "") if merges else "",
+            list_map_keys=tuple(map_keys) if merges else (),
         )
         out[alias] = _FieldInfo(model, container, meta, opaque)
     return out

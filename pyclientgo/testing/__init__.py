@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing
+from typing import Any
 
 from pyclientgo.testing.clock import AsyncFakeClock, FakeClock
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from pyclientgo.testing._async.fake_clientset import AsyncFakeClientset
     from pyclientgo.testing._sync.fake_clientset import FakeClientset
     from pyclientgo.testing.fake_transport import Action, FakeApiTransport
