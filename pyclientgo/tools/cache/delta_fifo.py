@@ -313,11 +313,12 @@ class DeltaFIFO:
                 await self._not_empty.wait()
             is_in_initial_list = not self.has_synced()
             key = self._queue.popleft()
-            if self._initial_population_count > 0:
-                self._initial_population_count -= 1
+            counted = self._initial_population_count > 0
             deltas = self._items.pop(key, None)
-            if deltas is None:
-                continue  # cannot happen: every queued key has deltas
+            if deltas is None:  # cannot happen: every queued key has deltas
+                if counted:
+                    self._initial_population_count -= 1
+                continue
             try:
                 result = process(deltas, is_in_initial_list)
                 if inspect.isawaitable(result):
@@ -326,4 +327,10 @@ class DeltaFIFO:
                 self.add_if_not_present(deltas)
                 if err.cause is not None:
                     raise err.cause from None
+            finally:
+                # Counted down only once processed: has_synced() (read from any thread, or while an
+                # async process awaits) never says True before the last initial item reached the
+                # store -- client-go gets this from processing under the queue's lock.
+                if counted:
+                    self._initial_population_count -= 1
             return deltas

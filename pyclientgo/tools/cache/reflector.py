@@ -19,11 +19,14 @@ WATCH (§1.8-12)
     ``store.add/update/delete``; BOOKMARK only moves the RV; each event's RV becomes the last RV;
     objects of another type are skipped and logged. A clean close re-watches at once from the last RV;
     a watch that closed within 1 s without an event is "very short" and leads to a relist after a
-    backoff. Errors on an open watch: 410 → relist after a backoff (at the last RV, k8s#59848);
-    429 → back off and re-watch; anything else → relist after a backoff. Errors opening a watch:
+    backoff. A connection lost or a read timeout mid-stream is the watch's normal end, as in
+    client-go's StreamWatcher (a server restart costs a re-watch, not a relist). Errors on an open
+    watch: 410 → relist after a backoff (at the last RV, k8s#59848); 429 → back off and re-watch;
+    anything else → relist after a backoff. Errors opening a watch:
     connection refused or 429 → back off and retry the watch; anything else is raised.
     Because :meth:`ListerWatcher.watch` may send its request lazily, an error raised before the first
-    event counts as an error *opening* the watch.
+    event counts as an error *opening* the watch (except a lost connection or read timeout, which
+    end it; and the watch a watch-list hands over, which is open).
 
 Resync (§1.13)
     With ``resync_period > 0``, while watching, ``store.resync()`` every period when ``should_resync``
@@ -63,8 +66,10 @@ from pyclientgo.clock import AsyncClock, AsyncSystemClock
 from pyclientgo.errors import (
     ApiError,
     ConnectError,
+    ConnectionLost,
     Gone,
     PyClientGoError,
+    ReadTimeout,
     error_for_status,
     is_too_large_resource_version,
     is_too_many_requests,
@@ -428,13 +433,19 @@ class Reflector:
             log.info("%s: watch-list ended before its initial-events bookmark; starting over", self.name)
             await _aclose(events)
         self._rv_unavailable = False
-        self.store.replace(temp.list(), list_rv[0])
+        try:
+            self.store.replace(temp.list(), list_rv[0])
+        except BaseException:
+            await _aclose(events)  # the watch stays open only when handed over to _watch
+            raise
         self._set_last_sync_rv(list_rv[0])
         return events
 
     # -- WATCH --------------------------------------------------------------------------------------
 
     async def _watch(self, events: AsyncIterator[WatchEvent[Any]] | None) -> None:
+        # A watch handed over by the watch-list is already open: its errors are not "opening" ones.
+        opened = events is not None
         while True:
             start = self._clock.now()
             error: BaseException | None = None
@@ -450,10 +461,13 @@ class Reflector:
                         events = self.lister_watcher.watch(options)
                     except Exception as err:
                         raise _WatchOpenError(err) from err
-                end = await self._watch_handler(start, events, self.store, self._set_last_sync_rv)
+                end = await self._watch_handler(
+                    start, events, self.store, self._set_last_sync_rv, opened=opened
+                )
             except BaseException as exc:
                 error = exc
             finally:
+                opened = False
                 if events is not None:
                     await _aclose(events)
                 events = None
@@ -536,6 +550,12 @@ class Reflector:
                     try:
                         event = await anext(it)
                     except StopAsyncIteration:
+                        break
+                    except (ConnectionLost, ReadTimeout) as err:
+                        # A reset, an early EOF or a read timeout is the watch's end, not an error
+                        # (client-go's StreamWatcher: IsProbableEOF / IsTimeout close the result
+                        # channel): re-watch from the last RV, no relist (unless very short).
+                        log.info("%s: watch stream ended: %s", self.name, err)
                         break
                     except Exception as err:
                         if not received:

@@ -26,6 +26,9 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
+
+from pyclientgo.apimachinery.model import is_lazy
 from pyclientgo.clock import AsyncClock, AsyncSystemClock
 from pyclientgo.errors import PyClientGoError
 from pyclientgo.tools.cache._processor import (
@@ -282,7 +285,8 @@ class SharedIndexInformer:
     async def run(self) -> None:
         """List, watch and notify until cancelled or :meth:`stop`; a second call returns at once."""
         if self._started or self._stopped:
-            logger.warning("%s: the informer has already run; run() ignored", self._name or "informer")
+            if self._started:  # stop() before run() began (start(); stop()) is not worth a warning
+                logger.warning("%s: the informer has already run; run() ignored", self._name or "informer")
             return
         fifo = DeltaFIFO(
             key_function=deletion_handling_meta_namespace_key_func,
@@ -377,13 +381,24 @@ async def wait_for_cache_sync(
 def drop_managed_fields(obj: Any) -> Any:
     """A transform that clears ``metadata.managedFields`` (models or dicts) and returns the object.
 
-    On a lazily decoded model only ``metadata`` is decoded.
+    A lazily decoded model is returned as a new lazy model of its wire form without
+    ``managedFields``: clearing the field in place would keep the whole wire form (managed fields
+    included) and decode the metadata besides, costing memory instead of saving it.
     """
     if isinstance(obj, dict):
         meta = obj.get("metadata")
         if isinstance(meta, dict):
             meta.pop("managedFields", None)
         return obj
+    if is_lazy(obj):
+        if getattr(getattr(obj, "metadata", None), "managed_fields", None) is None:
+            return obj  # nothing to drop: no need to parse the wire form
+        data = obj.to_dict()
+        wire_meta = data.get("metadata")
+        if not isinstance(wire_meta, dict) or wire_meta.pop("managedFields", None) is None:
+            return obj
+        # from_json copies the memoryview: orjson's own buffer over-allocates (~4 KB per object).
+        return type(obj).from_json(memoryview(orjson.dumps(data)))
     meta = getattr(obj, "metadata", None)
     if meta is not None and getattr(meta, "managed_fields", None) is not None:
         meta.managed_fields = None

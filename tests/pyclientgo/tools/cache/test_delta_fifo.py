@@ -401,3 +401,24 @@ def test_apply_deleted_passes_object_or_tombstone() -> None:
     process_deltas(rec, store, Deltas([Delta(D, tomb)]), False)
     assert rec.events == [("delete", tomb)]
     assert store.get_by_key("default/a") is None
+
+
+async def test_has_synced_only_once_the_last_initial_item_is_processed() -> None:
+    # Listers read has_synced from other threads: it must not turn True between the countdown and
+    # the processing of the last initial item (client-go processes under the queue's lock).
+    fifo = DeltaFIFO()
+    fifo.replace([cm("a"), cm("b")], "1")
+    seen: list[tuple[bool, bool]] = []
+
+    async def process(deltas: Deltas, initial: bool) -> None:
+        seen.append((fifo.has_synced(), initial))
+        await asyncio.sleep(0)
+        seen.append((fifo.has_synced(), initial))
+
+    await fifo.pop(process)
+    await fifo.pop(process)
+    assert seen == [(False, True)] * 4
+    assert fifo.has_synced()
+    fifo.add(cm("c"))
+    await fifo.pop(process)
+    assert seen[4:] == [(True, False)] * 2

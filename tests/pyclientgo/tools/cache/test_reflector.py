@@ -26,10 +26,12 @@ from reflector_fakes import (
 
 from pyclientgo.errors import (
     ConnectError,
+    ConnectionLost,
     Expired,
     Forbidden,
     Gone,
     InternalError,
+    ReadTimeout,
     StatusCause,
     Timeout,
     TooManyRequests,
@@ -472,6 +474,69 @@ async def test_open_watch_other_error_relists_after_backoff() -> None:
         "sleep",
         "list",
     ]
+
+
+@pytest.mark.parametrize(
+    "make_error",
+    [
+        lambda: ConnectionLost("peer closed connection without sending complete message body"),
+        lambda: ReadTimeout("read timed out"),
+    ],
+    ids=["connection-lost", "read-timeout"],
+)
+async def test_broken_stream_is_a_clean_close_rewatch_at_once_without_relist(make_error: Any) -> None:
+    # client-go's StreamWatcher ends the watch normally on a probable EOF or a timeout: a server
+    # restart or a proxy reset must not make every informer relist.
+    seen: list[BaseException] = []
+    r, lw, store, clock, log = make(watch_error_handler=lambda refl, err: seen.append(err))
+    lw.lists.append(list_obj([], 5))
+    lw.watches.extend(
+        [
+            FakeWatch([ev("ADDED", "a", 6), make_error()]),
+            FakeWatch([advance(clock, 2.0), make_error()]),  # nothing for 2 s, then reset: not short
+            refused(),
+        ]
+    )
+    async with running(r) as task:
+        await until(lambda: len(lw.watch_calls) == 4, task)
+    assert [o.resource_version for o in lw.watch_calls] == ["5", "6", "6", "6"]
+    assert log.kinds().count("list") == 1
+    # re-watched at once twice; only the refused re-watch backs off before the next attempt
+    assert [k for k in log.kinds() if k in ("list", "watch", "sleep")] == [
+        "list",
+        "watch",
+        "watch",
+        "watch",
+        "sleep",
+        "watch",
+    ]
+    assert seen == []
+
+
+async def test_broken_stream_without_events_within_a_second_is_very_short() -> None:
+    seen: list[BaseException] = []
+    r, lw, store, clock, log = make(watch_error_handler=lambda refl, err: seen.append(err))
+    lw.lists.extend([list_obj([], 5), list_obj([], 7)])
+    lw.watches.append(FakeWatch([ConnectionLost("connection reset by peer")]))
+    async with running(r) as task:
+        await until(lambda: len(lw.list_calls) == 2, task)
+    assert [k for k in log.kinds() if k in ("list", "watch", "sleep")][:4] == [
+        "list",
+        "watch",
+        "sleep",
+        "list",
+    ]
+    assert seen == []
+
+
+async def test_watch_handed_over_by_watch_list_is_already_open() -> None:
+    # An error before the first event of a watch that is known to be open (the watch-list's) is an
+    # error on an open watch (relist after a backoff), not a failure to open one (handler).
+    seen: list[BaseException] = []
+    r, lw, store, clock, log = make(watch_error_handler=lambda refl, err: seen.append(err))
+    r.store.replace([], "5")
+    await r._watch(FakeWatch([Forbidden.new("no longer allowed")]))
+    assert seen == [] and log.kinds().count("watch") == 0
 
 
 # -- §1.12 errors opening a watch ---------------------------------------------------------------------

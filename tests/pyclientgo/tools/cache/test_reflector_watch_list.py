@@ -152,3 +152,18 @@ async def test_idle_initial_stream_starts_over() -> None:
         await until(lambda: bool(log.of("replace")), task)
     assert first.cancelled and first.closed
     assert log.of("replace") == [("replace", [], "9")]
+
+
+async def test_failing_replace_closes_the_watch_list_stream() -> None:
+    r, lw, store, clock, log = make(use_watch_list=True)
+    w = FakeWatch([ev("ADDED", "a", 3), bookmark(10, initial_end=True)], end=False)
+    lw.watches.append(w)
+
+    def broken_replace(items: list[object], rv: str) -> None:
+        raise RuntimeError("store broke")
+
+    store.replace = broken_replace  # type: ignore[method-assign]
+    lw.lists.append(list_obj([], 11))  # the fallback LIST fails the same way
+    with pytest.raises(RuntimeError, match="store broke"):
+        await r.list_and_watch()
+    assert w.closed
