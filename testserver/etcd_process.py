@@ -29,11 +29,10 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from pathlib import Path
-from types import TracebackType
+
+from testserver._child_process import ChildProcess
 
 __all__ = ["EtcdNotInstalled", "EtcdProcess", "etcd_binary", "main"]
 
@@ -65,7 +64,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class EtcdProcess:
+class EtcdProcess(ChildProcess):
     """A single-member etcd on 127.0.0.1 (client and peer port picked free), under a watchdog.
 
     Keyword arguments:
@@ -74,9 +73,13 @@ class EtcdProcess:
       :meth:`cleanup`). Reusing a directory restarts the same member with its data.
     * ``client_port`` / ``peer_port``: fixed ports (default: free ones; kept across restarts).
     * ``extra_args``: more etcd flags, e.g. ``["--experimental-watch-progress-notify-interval=1s"]``.
+
+    ``pid`` is the watchdog's PID (killing it kills etcd too); etcd's output goes to
+    ``log_path`` (beside its member data).
     """
 
-    __test__ = False
+    _name = "etcd"
+    _log_name = "etcd.log"
 
     def __init__(
         self,
@@ -87,13 +90,10 @@ class EtcdProcess:
         startup_timeout: float = 30.0,
         extra_args: list[str] | None = None,
     ) -> None:
-        self._own_dir = data_dir is None
-        self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="etcd-"))
+        super().__init__(data_dir=data_dir, temp_prefix="etcd-", startup_timeout=startup_timeout)
         self.client_port = client_port or 0
         self.peer_port = peer_port or 0
-        self.startup_timeout = startup_timeout
         self.extra_args = list(extra_args or [])
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -112,17 +112,6 @@ class EtcdProcess:
     def storage_spec(self) -> str:
         """The API server's ``--storage`` value for this etcd."""
         return f"etcd://{self.endpoint}"
-
-    @property
-    def pid(self) -> int:
-        """The watchdog's PID (killing it kills etcd too)."""
-        assert self.process is not None
-        return self.process.pid
-
-    @property
-    def log_path(self) -> Path:
-        """Where etcd's output goes (beside its member data)."""
-        return self.data_dir / "etcd.log"
 
     def _args(self) -> list[str]:
         member = self.data_dir / "member-data"
@@ -148,7 +137,6 @@ class EtcdProcess:
     def start(self) -> EtcdProcess:
         """Start etcd and wait until it answers ``/health``; retried on a port taken meanwhile."""
         etcd_binary()  # raises EtcdNotInstalled before anything else
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         fixed = bool(self.client_port and self.peer_port)
         for attempt in range(5):
             if not fixed:
@@ -171,22 +159,12 @@ class EtcdProcess:
             "--",
             *self._args(),
         ]
-        t0 = time.monotonic()
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        deadline = t0 + self.startup_timeout
-        while True:
-            if self.process.poll() is not None:
-                tail = self.log_path.read_text(errors="replace")[-4000:]
-                if "address already in use" in tail:
-                    raise _PortInUse
-                raise RuntimeError(f"etcd exited with {self.process.returncode}:\n{tail}")
-            if self._healthy():
-                return
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"etcd not healthy after {self.startup_timeout}s; see {self.log_path}")
-            time.sleep(0.02)
+        self._spawn_until(args, self._healthy, poll_interval=0.02)
+
+    def _exited(self, returncode: int, log_tail: str) -> Exception:
+        if "address already in use" in log_tail:
+            return _PortInUse()
+        return super()._exited(returncode, log_tail)
 
     def _healthy(self) -> bool:
         try:
@@ -194,33 +172,6 @@ class EtcdProcess:
                 return b'"true"' in resp.read()
         except OSError:
             return False
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM the watchdog (it stops etcd), wait; SIGKILL after ``timeout``. The exit code."""
-        proc = self.process
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return proc.returncode
-
-    def cleanup(self) -> None:
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self) -> EtcdProcess:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.cleanup()
 
 
 class _PortInUse(Exception):

@@ -15,15 +15,12 @@ stopped by PID (SIGTERM, then SIGKILL after a deadline).
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
+
+from testserver._child_process import ChildProcess
 
 if TYPE_CHECKING:
     from testserver.faults_client import FaultsClient
@@ -31,10 +28,11 @@ if TYPE_CHECKING:
 __all__ = ["TestServer"]
 
 
-class TestServer:
+class TestServer(ChildProcess):
     """A ``testserver apiserver`` child process on 127.0.0.1 and a free port."""
 
-    __test__ = False  # not a pytest test class
+    _name = "testserver"
+    _log_name = "server.log"
 
     def __init__(
         self,
@@ -47,28 +45,18 @@ class TestServer:
         extra_args: list[str] | None = None,
         history_window: int | None = None,
     ) -> None:
-        self._own_dir = data_dir is None
-        self.data_dir = (
-            Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="testserver-"))
-        )
+        super().__init__(data_dir=data_dir, temp_prefix="testserver-", startup_timeout=startup_timeout)
         self.storage = storage
         self.bookmark_interval = bookmark_interval
         self.tls = tls
-        self.startup_timeout = startup_timeout
         self.extra_args = extra_args or []
         self.history_window = history_window
-        self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.kubeconfig = self.data_dir / "kubeconfig"
         self.startup_seconds = 0.0
         """Seconds from process start to ready, as measured by the server itself."""
         self.wall_startup_seconds = 0.0
         """Seconds from ``start()`` to the ready file appearing (includes interpreter start)."""
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
 
     @property
     def ca_cert(self) -> Path:
@@ -107,38 +95,11 @@ class TestServer:
         if not self.tls:
             args.append("--insecure")
         args += self.extra_args
-        t0 = time.monotonic()
-        # The server's output goes to a file, never to a pipe nobody drains (a full pipe blocks it).
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        deadline = t0 + self.startup_timeout
-        while not ready.exists():
-            if self.process.poll() is not None:
-                err = self.log_path.read_text(errors="replace")[-4000:]
-                raise RuntimeError(f"testserver exited with {self.process.returncode}:\n{err}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"testserver not ready after {self.startup_timeout}s")
-            time.sleep(0.005)
+        t0 = self._spawn_until(args, ready.exists, poll_interval=0.005)
         self.wall_startup_seconds = time.monotonic() - t0
         url, kubeconfig, elapsed = ready.read_text().split("\n")[:3]
         self.url, self.kubeconfig, self.startup_seconds = url, Path(kubeconfig), float(elapsed)
         return self
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM the process (by PID) and wait; SIGKILL after ``timeout``. Returns the exit code."""
-        proc = self.process
-        if proc is None:
-            return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return proc.returncode
 
     @property
     def faults(self) -> FaultsClient:
@@ -153,21 +114,3 @@ class TestServer:
         from testserver.faults_client import restart
 
         restart(self, keep_storage=keep_storage, down_seconds=down_seconds)
-
-    @property
-    def log_path(self) -> Path:
-        """Where the server's stdout and stderr go."""
-        return self.data_dir / "server.log"
-
-    def cleanup(self) -> None:
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def __enter__(self) -> TestServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.cleanup()

@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from examples_testlib import running_example, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 ANNOTATION = "pyclientgo.dev/checksum"
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 20.0) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.05)
 
 
 @pytest.fixture
 def controller(kubeconfig: Path) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / "configmap_checksum.py"), "--kubeconfig", str(kubeconfig)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with running_example("configmap_checksum.py", "--kubeconfig", str(kubeconfig), clean_exit=False) as proc:
         yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_stamps_and_restamps_checksum(controller: subprocess.Popen[bytes], kubectl) -> None:  # type: ignore[no-untyped-def]
@@ -72,11 +44,11 @@ data:
         value = (out["metadata"].get("annotations") or {}).get(ANNOTATION)
         return value if isinstance(value, str) else None
 
-    first = wait_for(annotation)
+    first = wait_for(annotation, "the checksum annotation")
     assert isinstance(first, str) and first.startswith("sha256:")
 
     kubectl("patch", "configmap", "settings", "-n", ns, "--type", "merge", "-p", '{"data":{"mode":"slow"}}')
-    second = wait_for(lambda: (a := annotation()) not in (None, first) and a)
+    second = wait_for(lambda: (a := annotation()) not in (None, first) and a, "a new checksum")
     assert second != first
 
     assert controller.poll() is None, "the controller exited early"

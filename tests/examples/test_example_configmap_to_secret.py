@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
-import os
-import signal
 import socket
 import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from examples_testlib import new_namespace, running_example, wait_for
 
-from pyclientgo.api.core.v1 import ConfigMap, Namespace, Secret
-from pyclientgo.config import load_config
+from pyclientgo.api.core.v1 import ConfigMap, Secret
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import Clientset
 
-ROOT = Path(__file__).resolve().parents[2]
 LABEL = "example.com/mirror"
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def free_port() -> int:
@@ -45,46 +27,23 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def cs(kubeconfig: Path) -> Iterator[Clientset]:
-    with Clientset(dataclasses.replace(load_config(kubeconfig=str(kubeconfig)), qps=-1)) as clientset:
-        yield clientset
-
-
-@pytest.fixture
 def namespace(cs: Clientset) -> str:
-    ns = f"mirror-{uuid.uuid4().hex[:6]}"
-    cs.core_v1.namespaces().create(Namespace(metadata={"name": ns}))
-    return ns
+    return new_namespace(cs, "mirror")
 
 
 @pytest.fixture
 def controller(kubeconfig: Path, namespace: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "examples" / "configmap_to_secret.py"),
-            "--kubeconfig",
-            str(kubeconfig),
-            "--namespace",
-            namespace,
-            "--probe-port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with running_example(
+        "configmap_to_secret.py",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--namespace",
+        namespace,
+        "--probe-port",
+        str(port),
+    ) as proc:
         yield proc, port
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        assert proc.returncode == 0, (proc.stdout.read() if proc.stdout else b"").decode()[-3000:]
 
 
 def secret_or_none(cs: Clientset, ns: str, name: str) -> Secret | None:

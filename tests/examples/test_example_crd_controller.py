@@ -2,79 +2,34 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import signal
 import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from examples_testlib import ROOT, new_namespace, running_example, wait_for
 
-from pyclientgo.api.core.v1 import Namespace
 from pyclientgo.apimachinery.registry import GroupVersionResource
-from pyclientgo.config import load_config
 from pyclientgo.dynamic import DynamicClient
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import Clientset
 
-ROOT = Path(__file__).resolve().parents[2]
 LABEL = "demo.example.com/configset"
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def cs(kubeconfig: Path) -> Iterator[Clientset]:
-    with Clientset(dataclasses.replace(load_config(kubeconfig=str(kubeconfig)), qps=-1)) as clientset:
-        yield clientset
 
 
 @pytest.fixture
 def namespace(cs: Clientset) -> str:
-    ns = f"cfs-{uuid.uuid4().hex[:6]}"
-    cs.core_v1.namespaces().create(Namespace(metadata={"name": ns}))
-    return ns
+    return new_namespace(cs, "cfs")
 
 
 @pytest.fixture
 def controller(kubeconfig: Path, namespace: str) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "examples" / "crd_controller" / "main.py"),
-            "--kubeconfig",
-            str(kubeconfig),
-            "--namespace",
-            namespace,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
+    with running_example(
+        "crd_controller/main.py", "--kubeconfig", str(kubeconfig), "--namespace", namespace
+    ) as proc:
         yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        assert proc.returncode == 0, (proc.stdout.read() if proc.stdout else b"").decode()[-3000:]
 
 
 def test_configset_controller(

@@ -6,11 +6,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
+
+from examples_testlib import ROOT
 
 from testserver.testing import TestServer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_crd_typed_client_example(apiserver: TestServer) -> None:

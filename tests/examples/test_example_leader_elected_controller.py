@@ -2,75 +2,43 @@
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import signal
 import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
+from examples_testlib import new_namespace, spawn_example, wait_for
 
-from pyclientgo.api.core.v1 import ConfigMap, Namespace
-from pyclientgo.config import load_config
+from pyclientgo.api.core.v1 import ConfigMap
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import Clientset
 
-ROOT = Path(__file__).resolve().parents[2]
 LABEL = "example.com/leader-demo"
 ANNOTATION = "example.com/reconciled-by"
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def cs(kubeconfig: Path) -> Iterator[Clientset]:
-    with Clientset(dataclasses.replace(load_config(kubeconfig=str(kubeconfig)), qps=-1)) as clientset:
-        yield clientset
-
-
 def test_failover_after_the_leader_is_killed(kubeconfig: Path, cs: Clientset) -> None:
-    ns = f"leader-{uuid.uuid4().hex[:6]}"
+    ns = new_namespace(cs, "leader")
     lease = f"lec-{uuid.uuid4().hex[:6]}"
-    cs.core_v1.namespaces().create(Namespace(metadata={"name": ns}))
     procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(identity: str) -> None:
-        procs[identity] = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "examples" / "leader_elected_controller.py"),
-                "--kubeconfig",
-                str(kubeconfig),
-                "--namespace",
-                ns,
-                "--identity",
-                identity,
-                "--lease",
-                lease,
-                "--lease-duration",
-                "2",
-                "--renew-deadline",
-                "1",
-                "--retry-period",
-                "0.2",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        procs[identity] = spawn_example(
+            "leader_elected_controller.py",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--namespace",
+            ns,
+            "--identity",
+            identity,
+            "--lease",
+            lease,
+            "--lease-duration",
+            "2",
+            "--renew-deadline",
+            "1",
+            "--retry-period",
+            "0.2",
         )
 
     def holder() -> str:

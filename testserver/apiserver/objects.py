@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "META_FIELD_ORDER",
     "RV_PLACEHOLDER",
     "decode",
     "encode_for_storage",
@@ -31,8 +32,7 @@ _RV_FMT = b'"resourceVersion":"%d"'
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _MAX_GENERATED_BASE = 58
 
-# metadata keys in the order kube-apiserver writes them
-_META_ORDER = (
+META_FIELD_ORDER = (
     "name",
     "generateName",
     "namespace",
@@ -48,6 +48,7 @@ _META_ORDER = (
     "finalizers",
     "managedFields",
 )
+"""``ObjectMeta``'s fields (except the obsolete ``selfLink``) in the order kube-apiserver writes them."""
 
 
 def with_rv(value: bytes, revision: int) -> bytes:
@@ -65,7 +66,7 @@ def encode_for_storage(obj: dict[str, Any]) -> bytes:
     """Serialise with kube's key order and the resourceVersion placeholder."""
     meta = obj.get("metadata") or {}
     ordered_meta: dict[str, Any] = {}
-    for key in _META_ORDER:
+    for key in META_FIELD_ORDER:
         if key == "resourceVersion":
             ordered_meta[key] = ""
         elif key in meta:

@@ -45,7 +45,7 @@ from testserver.storage.guaranteed_update import UpdateFunc, guaranteed_update
 from testserver.storage.interface import Storage, Watch
 from testserver.storage.keys import key_for, prefix_for, storage_resource
 from testserver.storage.memory import MemoryStorage
-from testserver.storage.model import EventType, KeyValue, ListResult, WatchEvent
+from testserver.storage.model import EventType, KeyValue, ListResult, WatchEvent, list_start
 from testserver.storage.sqlite import SqliteStorage
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
     "encode_continue",
     "guaranteed_update",
     "key_for",
+    "list_start",
     "prefix_for",
     "revision_covering",
     "storage_resource",

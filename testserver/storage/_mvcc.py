@@ -31,13 +31,12 @@ from testserver.storage._watch import WatchHub, WatchStream
 from testserver.storage.errors import (
     Compacted,
     FutureRevision,
-    InvalidContinue,
     KeyExists,
     NotFoundError,
     RevisionMismatch,
     StorageClosed,
 )
-from testserver.storage.model import EventType, KeyValue, ListResult, WatchEvent
+from testserver.storage.model import EventType, KeyValue, ListResult, WatchEvent, list_start
 
 __all__ = ["DEFAULT_HISTORY_WINDOW", "DEFAULT_WATCH_BUFFER_SIZE", "MVCCStorage"]
 
@@ -205,13 +204,7 @@ class MVCCStorage(abc.ABC):
     ) -> ListResult:
         self._check_open()
         rev = self._visible if revision is None else self._check_revision(revision)
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0, got {limit}")
-        start = prefix
-        if continue_key is not None:
-            if not continue_key.startswith(prefix) or continue_key == prefix:
-                raise InvalidContinue(f"continue key {continue_key!r} is not inside prefix {prefix!r}")
-            start = continue_key
+        start = list_start(prefix, limit, continue_key)
         hist = self._hist
         items: list[KeyValue] = []
         append = items.append
@@ -234,9 +227,7 @@ class MVCCStorage(abc.ABC):
                         append(kv)
                     else:
                         remaining += 1
-        more = remaining > 0
-        next_key = items[-1].key + "\x00" if more else None
-        return ListResult(items=items, revision=rev, more=more, remaining=remaining, next_key=next_key)
+        return ListResult.page(items, revision=rev, more=remaining > 0, remaining=remaining)
 
     async def watch(self, prefix: str, from_revision: int) -> WatchStream:
         self._check_open()

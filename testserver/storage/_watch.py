@@ -5,6 +5,10 @@ buffer of every watcher whose prefix matches, without awaiting anything. A watch
 buffer is full is unregistered on the spot; its consumer still receives every event buffered
 before the overflow and then ``WatcherTooSlow``. Watchers are grouped by prefix, so a write
 costs one ``startswith`` per distinct watched prefix plus one append per matching watcher.
+
+:class:`BufferedWatch` is the consumer half shared by every backend: the embedded backends'
+:class:`WatchStream` and the etcd watch cache's ``CacheWatch`` only say how far an open watch
+has seen and how to unregister it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Self
 from testserver.storage.errors import WatcherTooSlow
 from testserver.storage.model import WatchEvent
 
-__all__ = ["WatchHub", "WatchStream"]
+__all__ = ["BufferedWatch", "WatchHub", "WatchStream"]
 
 
 class _State(enum.Enum):
@@ -28,35 +32,21 @@ class _State(enum.Enum):
     CLOSED = 3
 
 
-class WatchStream:
-    """The :class:`~testserver.storage.interface.Watch` implementation of the embedded backends."""
+class BufferedWatch:
+    """A ``Watch``: replayed events, then live events through a bounded buffer.
 
-    __slots__ = (
-        "_buffer",
-        "_capacity",
-        "_current_revision",
-        "_end_revision",
-        "_hub",
-        "_prefix",
-        "_replay",
-        "_state",
-        "_waiter",
-    )
+    The producer (on the event loop, never awaiting) calls :meth:`_push`, :meth:`_fail` and
+    :meth:`_terminate`; the consumer iterates. Subclasses provide :meth:`_open_revision` and
+    :meth:`_unregister`.
+    """
 
-    def __init__(
-        self,
-        hub: WatchHub,
-        prefix: str,
-        replay: Iterable[WatchEvent],
-        capacity: int,
-        current_revision: Callable[[], int],
-    ) -> None:
-        self._hub = hub
+    __slots__ = ("_buffer", "_capacity", "_end_revision", "_prefix", "_replay", "_state", "_waiter")
+
+    def __init__(self, prefix: str, replay: Iterable[WatchEvent], capacity: int) -> None:
         self._prefix = prefix
         self._replay: deque[WatchEvent] = deque(replay)
         self._buffer: deque[WatchEvent] = deque()
         self._capacity = capacity
-        self._current_revision = current_revision
         self._state = _State.OPEN
         self._waiter: asyncio.Future[None] | None = None
         # For OVERFLOWED/CLOSED: every matching event up to this revision has been buffered.
@@ -74,26 +64,40 @@ class WatchStream:
         if self._buffer:
             return self._buffer[0].revision - 1
         if self._state is _State.OPEN:
-            return self._current_revision()
+            return self._open_revision()
         return self._end_revision
 
-    # -- producer side (called by the hub, synchronously, on the event loop) --
+    def _open_revision(self) -> int:
+        """How far an open watch has seen every matching event."""
+        raise NotImplementedError
+
+    def _unregister(self) -> None:
+        """Stop the producer from pushing to this watch (idempotent)."""
+        raise NotImplementedError
+
+    # -- producer side (synchronous, on the event loop) --
 
     def _push(self, event: WatchEvent) -> bool:
         """Buffer ``event``; False if the buffer was full and this watcher is now terminated."""
         if len(self._buffer) >= self._capacity:
-            self._state = _State.OVERFLOWED
-            self._end_revision = event.revision - 1
-            self._wake()
+            self._fail(event.revision - 1)
             return False
         self._buffer.append(event)
         if self._waiter is not None:
             self._wake()
         return True
 
-    def _terminate(self) -> None:
+    def _fail(self, end: int) -> None:
+        """Terminate with ``WatcherTooSlow(end)`` once the buffered events are consumed."""
         if self._state is _State.OPEN:
-            self._end_revision = self._current_revision()
+            self._state = _State.OVERFLOWED
+            self._end_revision = end
+            self._wake()
+
+    def _terminate(self) -> None:
+        """End cleanly after the buffered events (storage shutdown)."""
+        if self._state is _State.OPEN:
+            self._end_revision = self._open_revision()
             self._state = _State.CLOSED
         self._wake()
 
@@ -129,8 +133,8 @@ class WatchStream:
                 self._waiter = None
 
     def _close(self) -> None:
+        self._unregister()
         if self._state is not _State.CLOSED:
-            self._hub.remove(self)
             self._terminate()
             self._state = _State.CLOSED
         self._replay.clear()
@@ -146,6 +150,30 @@ class WatchStream:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._close()
+
+
+class WatchStream(BufferedWatch):
+    """The :class:`~testserver.storage.interface.Watch` implementation of the embedded backends."""
+
+    __slots__ = ("_current_revision", "_hub")
+
+    def __init__(
+        self,
+        hub: WatchHub,
+        prefix: str,
+        replay: Iterable[WatchEvent],
+        capacity: int,
+        current_revision: Callable[[], int],
+    ) -> None:
+        super().__init__(prefix, replay, capacity)
+        self._hub = hub
+        self._current_revision = current_revision
+
+    def _open_revision(self) -> int:
+        return self._current_revision()
+
+    def _unregister(self) -> None:
+        self._hub.remove(self)
 
 
 class WatchHub:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["EventType", "KeyValue", "ListResult", "WatchEvent"]
+from testserver.storage.errors import InvalidContinue
+
+__all__ = ["EventType", "KeyValue", "ListResult", "WatchEvent", "list_start"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +70,24 @@ class ListResult:
     """How many items exist after this page at ``revision`` (``remainingItemCount``)."""
     next_key: str | None
     """Where the next page starts (``last key + "\\x00"``) when ``more``; else ``None``."""
+
+    @classmethod
+    def page(cls, items: list[KeyValue], *, revision: int, more: bool, remaining: int) -> ListResult:
+        """A page whose ``next_key`` follows its last item when ``more``."""
+        next_key = items[-1].key + "\x00" if more else None
+        return cls(items=items, revision=revision, more=more, remaining=remaining, next_key=next_key)
+
+
+def list_start(prefix: str, limit: int | None, continue_key: str | None) -> str:
+    """Check a ``Storage.list`` call's paging arguments; the key its page starts at.
+
+    Raises ``ValueError`` for a negative ``limit`` and ``InvalidContinue`` for a
+    ``continue_key`` outside ``prefix``.
+    """
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    if continue_key is None:
+        return prefix
+    if not continue_key.startswith(prefix) or continue_key == prefix:
+        raise InvalidContinue(f"continue key {continue_key!r} is not inside prefix {prefix!r}")
+    return continue_key

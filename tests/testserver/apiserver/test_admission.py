@@ -10,17 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from admission_testlib import client_for, new_namespace, pod, wait_for
+from apiserver_testlib import client_for, new_namespace, pod, wait_for
 
 from testserver.testing import TestServer
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
-
-
-@pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with client_for(apiserver) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import json
 import ssl
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from apiserver_testlib import cm, new_namespace, wait_for
 
 from testserver.testing import TestServer
 
@@ -18,40 +18,9 @@ TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 AGG = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 
 
-@pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=apiserver.url,
-        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-        headers={"Authorization": f"Bearer {apiserver.token}"},
-        timeout=10,
-    ) as c:
-        yield c
-
-
 @pytest.fixture
 def ns(client: httpx.Client) -> str:
-    name = f"t-{uuid.uuid4().hex[:8]}"
-    r = client.post(
-        "/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-    )
-    assert r.status_code == 201, r.text
-    return name
-
-
-def cm(name: str, **data: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
-
-
-def wait_for(cond: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.02)
+    return new_namespace(client, "t")
 
 
 def test_health_version_and_auth(apiserver: TestServer, client: httpx.Client) -> None:
@@ -271,7 +240,8 @@ def test_patch_kinds(client: httpx.Client, ns: str) -> None:
     r = client.patch(
         f"{base}/p", content=b"apiVersion: v1", headers={"Content-Type": "application/apply-patch+yaml"}
     )
-    assert r.status_code == 422  # server-side apply needs a fieldManager (tests/testserver/apiserver/test_apply.py)
+    # server-side apply needs a fieldManager (tests/testserver/apiserver/test_apply.py)
+    assert r.status_code == 422
     r = client.patch(f"{base}/p", content=b"{", headers={"Content-Type": "application/merge-patch+json"})
     assert r.status_code == 400
 

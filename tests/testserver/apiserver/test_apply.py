@@ -3,39 +3,19 @@
 from __future__ import annotations
 
 import json
-import ssl
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-
-from testserver.testing import TestServer
+from apiserver_testlib import new_namespace
 
 APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
 
 
 @pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=apiserver.url,
-        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-        headers={"Authorization": f"Bearer {apiserver.token}"},
-        timeout=10,
-    ) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def ns(client: httpx.Client) -> str:
-    name = f"apply-{uuid.uuid4().hex[:8]}"
-    r = client.post(
-        "/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-    )
-    assert r.status_code == 201, r.text
-    return name
+    return new_namespace(client, "apply")
 
 
 def deployment(

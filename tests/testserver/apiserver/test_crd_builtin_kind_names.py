@@ -4,14 +4,11 @@ resources while their CRD is being deleted is refused (405) as kube's crdHandler
 
 from __future__ import annotations
 
-import ssl
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
+from apiserver_testlib import CRDS, crd_body, create_established, wait_for
 
 from pyclientgo.api import builtin_registry
 from testserver.apiserver.registry.defaults_core import CORE_DEFAULTERS
@@ -21,9 +18,7 @@ from testserver.apiserver.registry.validation_workloads import (
     WORKLOAD_UPDATE_VALIDATORS,
     WORKLOAD_VALIDATORS,
 )
-from testserver.testing import TestServer
 
-CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 OPEN_SCHEMA = {
     "type": "object",
     "properties": {
@@ -33,56 +28,8 @@ OPEN_SCHEMA = {
 }
 
 
-@pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=apiserver.url,
-        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-        headers={"Authorization": f"Bearer {apiserver.token}"},
-        timeout=10,
-    ) as c:
-        yield c
-
-
-def wait_for(cond: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.02)
-
-
 def crd(group: str, kind: str, plural: str, *, scope: str = "Namespaced") -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
-        "spec": {
-            "group": group,
-            "scope": scope,
-            "names": {"plural": plural, "kind": kind},
-            "versions": [
-                {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": OPEN_SCHEMA}}
-            ],
-        },
-    }
-
-
-def established(client: httpx.Client, body: dict[str, Any]) -> None:
-    r = client.post(CRDS, json=body)
-    assert r.status_code == 201, r.text
-    name = body["metadata"]["name"]
-
-    def ready() -> bool:
-        status = client.get(f"{CRDS}/{name}").json().get("status") or {}
-        return any(
-            c["type"] == "Established" and c["status"] == "True" for c in status.get("conditions") or []
-        )
-
-    wait_for(ready)
+    return crd_body(group, plural, kind, scope=scope, schema=OPEN_SCHEMA)
 
 
 def new_group() -> str:
@@ -104,7 +51,7 @@ def test_registry_tables_are_keyed_by_builtin_group_and_kind() -> None:
 
 def test_custom_pod_gets_no_pod_validation_defaults_or_admission(client: httpx.Client) -> None:
     group = new_group()
-    established(client, crd(group, "Pod", "pods"))
+    create_established(client, crd(group, "Pod", "pods"))
     base = f"/apis/{group}/v1/namespaces/default/pods"
     # core Pod validation would say spec.containers: Required value (and the container name is bad)
     body = {
@@ -138,7 +85,7 @@ def test_custom_pod_gets_no_pod_validation_defaults_or_admission(client: httpx.C
 
 def test_custom_namespace_kind_uses_custom_resource_rules(client: httpx.Client) -> None:
     group = new_group()
-    established(client, crd(group, "Namespace", "namespaces", scope="Cluster"))
+    create_established(client, crd(group, "Namespace", "namespaces", scope="Cluster"))
     base = f"/apis/{group}/v1/namespaces"
     # a Namespace name must be a DNS label (no dots); a custom resource's a DNS subdomain
     r = client.post(
@@ -155,7 +102,7 @@ def test_custom_namespace_kind_uses_custom_resource_rules(client: httpx.Client) 
 
 def test_create_refused_while_crd_terminating(client: httpx.Client) -> None:
     group = new_group()
-    established(client, crd(group, "Gadget", "gadgets"))
+    create_established(client, crd(group, "Gadget", "gadgets"))
     base = f"/apis/{group}/v1/namespaces/default/gadgets"
 
     def gadget(name: str, **meta: Any) -> dict[str, Any]:

@@ -5,126 +5,80 @@ formats), OpenAPI v3 and watch; deleting the CRD deletes its objects and its end
 from __future__ import annotations
 
 import json
-import ssl
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from apiserver_testlib import CRDS, crd_body, create_established, wait_for
 
-from testserver.testing import TestServer
-
-CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 AGG = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
 
 
-@pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=apiserver.url,
-        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-        headers={"Authorization": f"Bearer {apiserver.token}"},
-        timeout=10,
-    ) as c:
-        yield c
-
-
-def wait_for(cond: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.02)
+CRONTAB_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["cronSpec"],
+            "properties": {
+                "cronSpec": {"type": "string", "minLength": 3, "maxLength": 40},
+                "image": {"type": "string", "default": "busybox"},
+                "replicas": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 10,
+                    "default": 1,
+                },
+                "mode": {"type": "string", "enum": ["fast", "slow"]},
+                "tags": {"type": "array", "maxItems": 2, "items": {"type": "string"}},
+                "when": {"type": "string", "format": "date-time"},
+                "port": {"x-kubernetes-int-or-string": True},
+                "extra": {
+                    "type": "object",
+                    "x-kubernetes-preserve-unknown-fields": True,
+                },
+            },
+        },
+        "status": {
+            "type": "object",
+            "properties": {
+                "replicas": {"type": "integer"},
+                "selector": {"type": "string"},
+            },
+        },
+    },
+}
 
 
 def crontab_crd(group: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"crontabs.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "crontabs", "kind": "CronTab", "shortNames": ["ct"], "categories": ["all"]},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "subresources": {
-                        "status": {},
-                        "scale": {
-                            "specReplicasPath": ".spec.replicas",
-                            "statusReplicasPath": ".status.replicas",
-                            "labelSelectorPath": ".status.selector",
-                        },
-                    },
-                    "additionalPrinterColumns": [
-                        {"name": "Spec", "type": "string", "jsonPath": ".spec.cronSpec"},
-                        {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
-                    ],
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "required": ["spec"],
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "required": ["cronSpec"],
-                                    "properties": {
-                                        "cronSpec": {"type": "string", "minLength": 3, "maxLength": 40},
-                                        "image": {"type": "string", "default": "busybox"},
-                                        "replicas": {
-                                            "type": "integer",
-                                            "minimum": 0,
-                                            "maximum": 10,
-                                            "default": 1,
-                                        },
-                                        "mode": {"type": "string", "enum": ["fast", "slow"]},
-                                        "tags": {"type": "array", "maxItems": 2, "items": {"type": "string"}},
-                                        "when": {"type": "string", "format": "date-time"},
-                                        "port": {"x-kubernetes-int-or-string": True},
-                                        "extra": {
-                                            "type": "object",
-                                            "x-kubernetes-preserve-unknown-fields": True,
-                                        },
-                                    },
-                                },
-                                "status": {
-                                    "type": "object",
-                                    "properties": {
-                                        "replicas": {"type": "integer"},
-                                        "selector": {"type": "string"},
-                                    },
-                                },
-                            },
-                        }
-                    },
-                }
-            ],
+    body = crd_body(
+        group, "crontabs", "CronTab", schema=CRONTAB_SCHEMA, shortNames=["ct"], categories=["all"]
+    )
+    body["spec"]["versions"][0].update(
+        subresources={
+            "status": {},
+            "scale": {
+                "specReplicasPath": ".spec.replicas",
+                "statusReplicasPath": ".status.replicas",
+                "labelSelectorPath": ".status.selector",
+            },
         },
-    }
-
-
-def established(client: httpx.Client, name: str) -> dict[str, Any] | None:
-    crd = client.get(f"{CRDS}/{name}").json()
-    conditions = {c["type"]: c for c in (crd.get("status") or {}).get("conditions") or []}
-    ok = conditions.get("Established", {}).get("status") == "True"
-    return crd if ok else None
+        additionalPrinterColumns=[
+            {"name": "Spec", "type": "string", "jsonPath": ".spec.cronSpec"},
+            {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
+        ],
+    )
+    return body
 
 
 @pytest.fixture(scope="module")
 def group(client: httpx.Client) -> Iterator[str]:
     group = f"g{uuid.uuid4().hex[:6]}.example.com"
-    r = client.post(CRDS, json=crontab_crd(group))
-    assert r.status_code == 201, r.text
-    wait_for(lambda: established(client, f"crontabs.{group}"))
+    create_established(client, crontab_crd(group))
     yield group
     client.delete(f"{CRDS}/crontabs.{group}")
 
@@ -138,9 +92,9 @@ def crontab(name: str, group: str, **spec: Any) -> dict[str, Any]:
 
 
 def test_crd_status_and_defaults(client: httpx.Client, group: str) -> None:
-    crd = established(client, f"crontabs.{group}")
-    assert crd is not None
+    crd = client.get(f"{CRDS}/crontabs.{group}").json()
     status = crd["status"]
+    assert {c["type"]: c["status"] for c in status["conditions"]}["Established"] == "True"
     assert status["acceptedNames"]["kind"] == "CronTab"
     assert status["acceptedNames"]["listKind"] == "CronTabList"
     assert status["acceptedNames"]["singular"] == "crontab"
@@ -380,8 +334,7 @@ def test_watch_custom_resources(client: httpx.Client, group: str) -> None:
 
 def test_finalizers_and_crd_deletion_removes_objects(client: httpx.Client) -> None:
     group = f"d{uuid.uuid4().hex[:6]}.example.com"
-    assert client.post(CRDS, json=crontab_crd(group)).status_code == 201
-    wait_for(lambda: established(client, f"crontabs.{group}"))
+    create_established(client, crontab_crd(group))
     body = crontab("held", group, cronSpec="abc")
     body["metadata"]["finalizers"] = ["example.com/hold"]
     assert client.post(base(group), json=body).status_code == 201

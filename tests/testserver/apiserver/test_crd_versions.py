@@ -4,18 +4,12 @@ storage version, ``served: false``, selectable fields, cluster scope, defaults a
 from __future__ import annotations
 
 import copy
-import ssl
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
+from apiserver_testlib import CRDS, crd_body, crd_conditions, create_established, wait_for
 
-from testserver.testing import TestServer
-
-CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -31,55 +25,12 @@ SCHEMA = {
 }
 
 
-@pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=apiserver.url,
-        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-        headers={"Authorization": f"Bearer {apiserver.token}"},
-        timeout=10,
-    ) as c:
-        yield c
-
-
-def wait_for(cond: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        time.sleep(0.02)
-
-
-def conditions(client: httpx.Client, name: str) -> dict[str, dict[str, Any]]:
-    crd = client.get(f"{CRDS}/{name}").json()
-    return {c["type"]: c for c in (crd.get("status") or {}).get("conditions") or []}
-
-
 def widget_crd(group: str, **overrides: Any) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "group": group,
-        "scope": "Namespaced",
-        "names": {"plural": "widgets", "kind": "Widget"},
-        "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": SCHEMA}}],
-    }
-    spec.update(overrides)
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{spec['names']['plural']}.{group}"},
-        "spec": spec,
-    }
-
-
-def create_established(client: httpx.Client, crd: dict[str, Any]) -> str:
-    r = client.post(CRDS, json=crd)
-    assert r.status_code == 201, r.text
-    name = crd["metadata"]["name"]
-    wait_for(lambda: conditions(client, name).get("Established", {}).get("status") == "True")
-    return name
+    """``widgets.<group>`` with :data:`SCHEMA`; ``overrides`` replace fields of its spec."""
+    body = crd_body(group, "widgets", "Widget", schema=SCHEMA)
+    body["spec"].update(overrides)
+    body["metadata"]["name"] = f"{body['spec']['names']['plural']}.{group}"
+    return body
 
 
 def new_group() -> str:
@@ -143,8 +94,8 @@ def test_names_conflict_not_established(client: httpx.Client) -> None:
     clash = widget_crd(group, names={"plural": "gadgets", "singular": "gadget", "kind": "Widget"})
     assert client.post(CRDS, json=clash).status_code == 201
     name = f"gadgets.{group}"
-    wait_for(lambda: conditions(client, name).get("NamesAccepted", {}).get("status") == "False")
-    conds = conditions(client, name)
+    wait_for(lambda: crd_conditions(client, name).get("NamesAccepted", {}).get("status") == "False")
+    conds = crd_conditions(client, name)
     assert conds["NamesAccepted"]["reason"] == "KindConflict"
     assert conds["NamesAccepted"]["message"] == '"Widget" is already in use'
     assert conds["Established"]["status"] == "False"

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from admission_testlib import client_for, new_namespace, pod
-
-from testserver.testing import TestServer
-
-
-@pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with client_for(apiserver) as c:
-        yield c
+from apiserver_testlib import new_namespace, pod
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,14 @@ a failed write must leave the stored object as it was.
 from __future__ import annotations
 
 import json
-import ssl
-import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
+from apiserver_testlib import cm, new_namespace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from testserver.testing import TestServer
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -70,28 +66,10 @@ _bodies = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=apiserver.url,
-        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-        headers={"Authorization": f"Bearer {apiserver.token}"},
-        timeout=10,
-    ) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def target(client: httpx.Client) -> tuple[str, bytes]:
     """A namespace with one configmap; returns its path and its stored JSON."""
-    ns = f"fuzz-{uuid.uuid4().hex[:6]}"
-    r = client.post(
-        "/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
-    )
-    assert r.status_code == 201, r.text
-    r = client.post(
-        f"/api/v1/namespaces/{ns}/configmaps",
-        json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "keep"}, "data": {"a": "1"}},
-    )
+    ns = new_namespace(client, "fuzz")
+    r = client.post(f"/api/v1/namespaces/{ns}/configmaps", json=cm("keep", a="1"))
     assert r.status_code == 201, r.text
     return f"/api/v1/namespaces/{ns}", r.content
 

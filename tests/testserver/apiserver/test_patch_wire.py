@@ -5,16 +5,12 @@ and custom resources (server-side apply with the CRD's schema; strategic merge p
 from __future__ import annotations
 
 import json
-import ssl
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-
-from testserver.testing import TestServer
+from apiserver_testlib import CRDS, crd_body, create_established, new_namespace, wait_for
 
 JSON_PATCH = "application/json-patch+json"
 MERGE = "application/merge-patch+json"
@@ -23,24 +19,8 @@ APPLY = "application/apply-patch+yaml"
 
 
 @pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=apiserver.url,
-        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-        headers={"Authorization": f"Bearer {apiserver.token}"},
-        timeout=10,
-    ) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
 def ns(client: httpx.Client) -> str:
-    name = f"pw-{uuid.uuid4().hex[:8]}"
-    r = client.post(
-        "/api/v1/namespaces", json={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-    )
-    assert r.status_code == 201, r.text
-    return name
+    return new_namespace(client, "pw")
 
 
 def make_cm(client: httpx.Client, ns: str, name: str, **data: str) -> dict[str, Any]:
@@ -170,64 +150,37 @@ def test_managed_fields_after_patches(client: httpx.Client, ns: str) -> None:
     assert r.status_code == 200 and "managedFields" not in r.json()["metadata"]
 
 
-CRD = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
-
-
-def widget_crd(group: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"widgets.{group}"},
+WIDGET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
         "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {
-                                        "size": {"type": "integer"},
-                                        "ports": {
-                                            "type": "array",
-                                            "x-kubernetes-list-type": "map",
-                                            "x-kubernetes-list-map-keys": ["name"],
-                                            "items": {
-                                                "type": "object",
-                                                "required": ["name"],
-                                                "properties": {
-                                                    "name": {"type": "string"},
-                                                    "port": {"type": "integer"},
-                                                },
-                                            },
-                                        },
-                                    },
-                                }
-                            },
-                        }
+            "type": "object",
+            "properties": {
+                "size": {"type": "integer"},
+                "ports": {
+                    "type": "array",
+                    "x-kubernetes-list-type": "map",
+                    "x-kubernetes-list-map-keys": ["name"],
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "port": {"type": "integer"},
+                        },
                     },
-                }
-            ],
-        },
-    }
+                },
+            },
+        }
+    },
+}
 
 
 def test_custom_resources_apply_with_their_schema(client: httpx.Client, ns: str) -> None:
     group = f"g{uuid.uuid4().hex[:6]}.example.com"
-    r = client.post(CRD, json=widget_crd(group))
-    assert r.status_code == 201, r.text
+    create_established(client, crd_body(group, "widgets", "Widget", schema=WIDGET_SCHEMA))
     base = f"/apis/{group}/v1/namespaces/{ns}/widgets"
-    deadline = time.monotonic() + 10
-    while client.get(base).status_code != 200:
-        assert time.monotonic() < deadline, "CRD never served"
-        time.sleep(0.05)
+    wait_for(lambda: client.get(base).status_code == 200)
 
     def widget(**spec: Any) -> dict[str, Any]:
         return {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": spec}
@@ -252,4 +205,4 @@ def test_custom_resources_apply_with_their_schema(client: httpx.Client, ns: str)
     assert r.status_code == 415
     r = send(client, f"{base}/w", {"spec": {"size": 3}}, MERGE)
     assert r.status_code == 200 and r.json()["spec"]["size"] == 3
-    assert client.delete(f"{CRD}/widgets.{group}").status_code == 200
+    assert client.delete(f"{CRDS}/widgets.{group}").status_code == 200

@@ -3,32 +3,19 @@
 
 from __future__ import annotations
 
-import ssl
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from apiserver_testlib import CRDS, cm, crd_body
 
 from pyclientgo.apimachinery import protobuf as pb
-from testserver.testing import TestServer
 
 PB = "application/vnd.kubernetes.protobuf"
 GO_ACCEPT = f"{PB}, */*"  # what kubectl sends for protobuf requests
-
-
-@pytest.fixture(scope="module")
-def client(apiserver: TestServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=apiserver.url,
-        verify=ssl.create_default_context(cafile=str(apiserver.ca_cert)),
-        headers={"Authorization": f"Bearer {apiserver.token}"},
-        timeout=10,
-    ) as c:
-        yield c
 
 
 @pytest.fixture
@@ -41,10 +28,6 @@ def ns(client: httpx.Client) -> str:
     created = pb.decode_object(r.content)
     assert created["metadata"]["name"] == name and created["status"] == {"phase": "Active"}
     return name
-
-
-def cm(name: str, **data: str) -> dict[str, Any]:
-    return {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": name}, "data": data}
 
 
 def post_pb(client: httpx.Client, path: str, obj: dict[str, Any] | bytes, **params: str) -> httpx.Response:
@@ -204,31 +187,9 @@ def test_protobuf_only_accept(client: httpx.Client, ns: str) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == PB
 
 
-def _crd(plural: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.pb.example.com"},
-        "spec": {
-            "group": "pb.example.com",
-            "names": {"plural": plural, "singular": plural[:-1], "kind": "Widget", "listKind": "WidgetList"},
-            "scope": "Namespaced",
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-                    },
-                }
-            ],
-        },
-    }
-
-
 def test_custom_resources_have_no_protobuf(client: httpx.Client, ns: str) -> None:
-    r = client.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=_crd("widgets"))
+    body = crd_body("pb.example.com", "widgets", "Widget", singular="widget", listKind="WidgetList")
+    r = client.post(CRDS, json=body)
     if r.status_code not in (201, 409):
         pytest.skip(f"CRDs not served by this server yet ({r.status_code})")
     path = f"/apis/pb.example.com/v1/namespaces/{ns}/widgets"

@@ -163,25 +163,19 @@ class ServiceAllocations:
 
     def _ip_holder(self, ip: str) -> str | None:
         owner = self._ip_owner.get(ip)
-        if owner is not None:
-            return owner
-        now = self._clock()
-        for key, pending in list(self._pending.items()):
-            if pending.expires < now:
-                del self._pending[key]
-            elif ip in pending.ips:
-                return key
-        return None
+        return owner if owner is not None else self._pending_holder(lambda p: ip in p.ips)
 
     def _port_holder(self, port: int) -> str | None:
         owner = self._port_owner.get(port)
-        if owner is not None:
-            return owner
+        return owner if owner is not None else self._pending_holder(lambda p: port in p.ports)
+
+    def _pending_holder(self, holds: Callable[[_Pending], bool]) -> str | None:
+        """The key of the unexpired reservation that ``holds`` the value; expired ones are dropped."""
         now = self._clock()
         for key, pending in list(self._pending.items()):
             if pending.expires < now:
                 del self._pending[key]
-            elif port in pending.ports:
+            elif holds(pending):
                 return key
         return None
 

@@ -14,29 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from testserver.apiserver.objects import META_FIELD_ORDER
+
 __all__ = ["OBJECT_META_FIELDS", "prune"]
 
 Schema = dict[str, Any]
 
-OBJECT_META_FIELDS = frozenset(
-    {
-        "name",
-        "generateName",
-        "namespace",
-        "selfLink",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "labels",
-        "annotations",
-        "ownerReferences",
-        "finalizers",
-        "managedFields",
-    }
-)
+OBJECT_META_FIELDS = frozenset((*META_FIELD_ORDER, "selfLink"))
+"""``ObjectMeta``'s fields: what a custom resource's ``metadata`` keeps."""
 _EMBEDDED_KEEP = ("apiVersion", "kind", "metadata")
 
 

@@ -12,11 +12,30 @@ __all__ = ["WORKLOAD_DEFAULTERS"]
 _MAX_INT32 = 2**31 - 1
 
 
+def _child(parent: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """``parent[key]``, set to ``{}`` when unset; None when it is not an object (left for validation)."""
+    value = parent.get(key)
+    if value is None:
+        value = parent[key] = {}
+    return value if isinstance(value, dict) else None
+
+
 def _spec(obj: dict[str, Any]) -> dict[str, Any] | None:
-    spec = obj.get("spec")
-    if spec is None:
-        spec = obj["spec"] = {}
-    return spec if isinstance(spec, dict) else None
+    return _child(obj, "spec")
+
+
+def _rolling_update(spec: dict[str, Any], strategy_field: str) -> dict[str, Any] | None:
+    """``spec[strategy_field].rollingUpdate`` after defaulting the strategy's type to RollingUpdate.
+
+    None when the strategy is of another type (or not an object).
+    """
+    strategy = _child(spec, strategy_field)
+    if strategy is None:
+        return None
+    strategy.setdefault("type", "RollingUpdate")
+    if strategy["type"] != "RollingUpdate":
+        return None
+    return _child(strategy, "rollingUpdate")
 
 
 def _deployment(obj: dict[str, Any]) -> None:
@@ -24,18 +43,10 @@ def _deployment(obj: dict[str, Any]) -> None:
     if spec is None:
         return
     spec.setdefault("replicas", 1)
-    strategy = spec.get("strategy")
-    if strategy is None:
-        strategy = spec["strategy"] = {}
-    if isinstance(strategy, dict):
-        strategy.setdefault("type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            rolling = strategy.get("rollingUpdate")
-            if rolling is None:
-                rolling = strategy["rollingUpdate"] = {}
-            if isinstance(rolling, dict):
-                rolling.setdefault("maxUnavailable", "25%")
-                rolling.setdefault("maxSurge", "25%")
+    rolling = _rolling_update(spec, "strategy")
+    if rolling is not None:
+        rolling.setdefault("maxUnavailable", "25%")
+        rolling.setdefault("maxSurge", "25%")
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
     default_pod_template(spec.get("template"))
@@ -54,31 +65,18 @@ def _statefulset(obj: dict[str, Any]) -> None:
     if spec is None:
         return
     spec.setdefault("podManagementPolicy", "OrderedReady")
-    strategy = spec.get("updateStrategy")
-    if strategy is None:
-        strategy = spec["updateStrategy"] = {}
-    if isinstance(strategy, dict):
-        strategy.setdefault("type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            rolling = strategy.get("rollingUpdate")
-            if rolling is None:
-                rolling = strategy["rollingUpdate"] = {}
-            if isinstance(rolling, dict):
-                rolling.setdefault("partition", 0)
-    policy = spec.get("persistentVolumeClaimRetentionPolicy")
-    if policy is None:
-        policy = spec["persistentVolumeClaimRetentionPolicy"] = {}
-    if isinstance(policy, dict):
+    rolling = _rolling_update(spec, "updateStrategy")
+    if rolling is not None:
+        rolling.setdefault("partition", 0)
+    policy = _child(spec, "persistentVolumeClaimRetentionPolicy")
+    if policy is not None:
         policy.setdefault("whenDeleted", "Retain")
         policy.setdefault("whenScaled", "Retain")
     spec.setdefault("replicas", 1)
     spec.setdefault("revisionHistoryLimit", 10)
     for claim in spec.get("volumeClaimTemplates") or []:
         if isinstance(claim, dict):
-            claim_spec = claim.get("spec")
-            if claim_spec is None:
-                claim_spec = claim["spec"] = {}
-            default_pvc_spec(claim_spec)
+            default_pvc_spec(_child(claim, "spec"))
             claim.setdefault("status", {"phase": "Pending"})
     default_pod_template(spec.get("template"))
 
@@ -87,18 +85,10 @@ def _daemonset(obj: dict[str, Any]) -> None:
     spec = _spec(obj)
     if spec is None:
         return
-    strategy = spec.get("updateStrategy")
-    if strategy is None:
-        strategy = spec["updateStrategy"] = {}
-    if isinstance(strategy, dict):
-        strategy.setdefault("type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            rolling = strategy.get("rollingUpdate")
-            if rolling is None:
-                rolling = strategy["rollingUpdate"] = {}
-            if isinstance(rolling, dict):
-                rolling.setdefault("maxUnavailable", 1)
-                rolling.setdefault("maxSurge", 0)
+    rolling = _rolling_update(spec, "updateStrategy")
+    if rolling is not None:
+        rolling.setdefault("maxUnavailable", 1)
+        rolling.setdefault("maxSurge", 0)
     spec.setdefault("revisionHistoryLimit", 10)
     default_pod_template(spec.get("template"))
 

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
-from testserver.storage.errors import StorageError, WatcherTooSlow
+from testserver.storage._watch import BufferedWatch
+from testserver.storage.errors import StorageError
 from testserver.storage.etcd._client import EtcdCompacted, prefix_end
 from testserver.storage.model import EventType, KeyValue, WatchEvent
 
@@ -60,123 +59,32 @@ def resource_prefix(prefix: str) -> str:
     return _REGISTRY + "/".join(complete[:n]) + "/"
 
 
-class _State(enum.Enum):
-    OPEN = 1
-    FAILED = 2
-    CLOSED = 3
-
-
-class CacheWatch:
+class CacheWatch(BufferedWatch):
     """One client watch, fed by a :class:`Feed`; implements the ``Watch`` protocol."""
 
-    __slots__ = ("_after", "_buffer", "_capacity", "_end", "_feed", "_prefix", "_replay", "_state", "_waiter")
+    __slots__ = ("_after", "_feed")
 
     def __init__(
         self, feed: Feed, prefix: str, after: int, replay: Iterable[WatchEvent], capacity: int
     ) -> None:
+        super().__init__(prefix, replay, capacity)
         self._feed = feed
-        self._prefix = prefix
         self._after = after
-        self._replay: deque[WatchEvent] = deque(replay)
-        self._buffer: deque[WatchEvent] = deque()
-        self._capacity = capacity
-        self._state = _State.OPEN
-        self._waiter: asyncio.Future[None] | None = None
-        self._end = 0  # FAILED/CLOSED: every matching event up to here has been buffered
 
-    @property
-    def prefix(self) -> str:
-        return self._prefix
+    def _open_revision(self) -> int:
+        return max(self._after, self._feed.known)
 
-    @property
-    def progress_revision(self) -> int:
-        if self._replay:
-            return self._replay[0].revision - 1
-        if self._buffer:
-            return self._buffer[0].revision - 1
-        if self._state is _State.OPEN:
-            return max(self._after, self._feed.known)
-        return self._end
-
-    # -- producer side (the feed, on the loop, never awaiting) --
+    def _unregister(self) -> None:
+        self._feed.remove(self)
 
     def _push(self, event: WatchEvent) -> bool:
-        """Buffer a live event; False when the buffer was full and this watch is now terminated."""
+        """Buffer a live event of this watch; False when the buffer was full and this watch is now terminated."""
         if event.revision <= self._after or not event.kv.key.startswith(self._prefix):
             return True
-        if len(self._buffer) >= self._capacity:
-            self._fail(event.revision - 1)
-            return False
-        self._buffer.append(event)
-        if self._waiter is not None:
-            self._wake()
-        return True
+        return super()._push(event)
 
     def _fail(self, end: int) -> None:
-        """Terminate with ``WatcherTooSlow(end)`` once the buffered events are consumed."""
-        if self._state is _State.OPEN:
-            self._state = _State.FAILED
-            self._end = max(end, self._after)
-            self._wake()
-
-    def _terminate(self) -> None:
-        """End cleanly after the buffered events (storage shutdown)."""
-        if self._state is _State.OPEN:
-            self._end = max(self._after, self._feed.known)
-            self._state = _State.CLOSED
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # -- consumer side --
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> WatchEvent:
-        while True:
-            if self._replay:
-                return self._replay.popleft()
-            if self._buffer:
-                return self._buffer.popleft()
-            if self._state is _State.FAILED:
-                self._state = _State.CLOSED
-                raise WatcherTooSlow(self._end)
-            if self._state is _State.CLOSED:
-                raise StopAsyncIteration
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiter = waiter
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                self._close()
-                raise
-            finally:
-                self._waiter = None
-
-    def _close(self) -> None:
-        if self._state is not _State.CLOSED:
-            self._feed.remove(self)
-            self._terminate()
-            self._state = _State.CLOSED
-        else:
-            self._feed.remove(self)
-        self._replay.clear()
-        self._buffer.clear()
-
-    async def aclose(self) -> None:
-        self._close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._close()
+        super()._fail(max(end, self._after))
 
 
 class Feed:
@@ -316,8 +224,16 @@ class Feed:
                     header_rev = resp.header.revision - offset
                     storage._seen(resp.header.revision)
                     if resp.events:
+                        last = 0
                         for ev in resp.events:
-                            self.deliver(self._event(ev, offset))
+                            event = self._event(ev, offset)
+                            if last and event.revision > last:
+                                # A catch-up batch (etcd sends the missed history at once): let
+                                # consumers run between revisions, as between separate writes, so
+                                # only a watcher that really falls behind overflows its buffer.
+                                await asyncio.sleep(0)
+                            last = event.revision
+                            self.deliver(event)
                         self.advance(storage._own_write)
                         self._signal()
                     else:

@@ -36,7 +36,6 @@ from testserver.storage._mvcc import DEFAULT_WATCH_BUFFER_SIZE
 from testserver.storage.errors import (
     Compacted,
     FutureRevision,
-    InvalidContinue,
     KeyExists,
     NotFoundError,
     RevisionMismatch,
@@ -57,7 +56,7 @@ from testserver.storage.etcd._client import (
     when_present,
     when_version,
 )
-from testserver.storage.model import KeyValue, ListResult
+from testserver.storage.model import KeyValue, ListResult, list_start
 
 __all__ = ["COMPACT_REV_KEY", "DEFAULT_COMPACTION_INTERVAL", "DEFAULT_WATCH_CACHE_SIZE", "EtcdStorage"]
 
@@ -228,41 +227,40 @@ class EtcdStorage:
     async def update(self, key: str, value: bytes, expected_mod_revision: int | None = None) -> int:
         self._check_open()
         ek = self._etcd_key(key)
-        guard = (
-            when_present(ek)
-            if expected_mod_revision is None
-            else when_mod_revision(ek, expected_mod_revision + self.revision_offset)
-        )
-        resp = await self._client.txn([guard], [op_put(ek, value)], [op_range(ek)])
+        resp = await self._guarded_txn(key, ek, expected_mod_revision, op_put(ek, value))
         rev = self._seen(resp.header.revision)
-        if not resp.succeeded:
-            kvs = resp.responses[0].response_range.kvs
-            if not kvs:
-                raise NotFoundError(key)
-            assert expected_mod_revision is not None
-            raise RevisionMismatch(key, expected_mod_revision, self._kv(kvs[0]))
         await self._after_write(rev, key)
         return rev
 
     async def delete(self, key: str, expected_mod_revision: int | None = None) -> KeyValue:
         self._check_open()
         ek = self._etcd_key(key)
+        resp = await self._guarded_txn(key, ek, expected_mod_revision, op_delete(ek))
+        rev = self._seen(resp.header.revision)
+        prev = self._kv(resp.responses[0].response_delete_range.prev_kvs[0])
+        await self._after_write(rev, key)
+        return KeyValue(key, prev.value, prev.create_revision, rev)
+
+    async def _guarded_txn(self, key: str, ek: bytes, expected_mod_revision: int | None, op: Any) -> Any:
+        """Run ``op`` on an existing key (at ``expected_mod_revision`` if given); the txn response.
+
+        The failure branch reads the key, so a failure raises ``NotFoundError`` or a
+        ``RevisionMismatch`` carrying the current item.
+        """
         guard = (
             when_present(ek)
             if expected_mod_revision is None
             else when_mod_revision(ek, expected_mod_revision + self.revision_offset)
         )
-        resp = await self._client.txn([guard], [op_delete(ek)], [op_range(ek)])
-        rev = self._seen(resp.header.revision)
+        resp = await self._client.txn([guard], [op], [op_range(ek)])
         if not resp.succeeded:
+            self._seen(resp.header.revision)
             kvs = resp.responses[0].response_range.kvs
             if not kvs:
                 raise NotFoundError(key)
             assert expected_mod_revision is not None
             raise RevisionMismatch(key, expected_mod_revision, self._kv(kvs[0]))
-        prev = self._kv(resp.responses[0].response_delete_range.prev_kvs[0])
-        await self._after_write(rev, key)
-        return KeyValue(key, prev.value, prev.create_revision, rev)
+        return resp
 
     async def _after_write(self, revision: int, key: str) -> None:
         self._wrote(revision, key)
@@ -280,16 +278,9 @@ class EtcdStorage:
 
     async def get(self, key: str, *, revision: int | None = None) -> KeyValue | None:
         self._check_open()
-        erev = 0 if revision is None else self._etcd_revision(revision)
-        if revision is not None and erev == 0:
-            return None  # revision 0 of a never-written etcd: nothing existed
-        try:
-            resp = await self._client.range(self._etcd_key(key), revision=erev)
-        except EtcdCompacted:
-            raise self._compacted(revision or 0) from None
-        except EtcdFutureRevision:
-            assert revision is not None
-            raise FutureRevision(revision, self.current_revision()) from None
+        resp = await self._range(revision, self._etcd_key(key))
+        if resp is None:
+            return None
         self._seen(resp.header.revision)
         return self._kv(resp.kvs[0]) if resp.kvs else None
 
@@ -302,36 +293,35 @@ class EtcdStorage:
         continue_key: str | None = None,
     ) -> ListResult:
         self._check_open()
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0, got {limit}")
-        start = prefix
-        if continue_key is not None:
-            if not continue_key.startswith(prefix) or continue_key == prefix:
-                raise InvalidContinue(f"continue key {continue_key!r} is not inside prefix {prefix!r}")
-            start = continue_key
+        start = list_start(prefix, limit, continue_key)
+        resp = await self._range(
+            revision, self._etcd_key(start), prefix_end(self._etcd_key(prefix)), limit=limit or 0
+        )
+        if resp is None:
+            return ListResult.page([], revision=0, more=False, remaining=0)
+        current = self._seen(resp.header.revision)
+        items = [self._kv(kv) for kv in resp.kvs]
+        more = bool(resp.more) and bool(items)
+        remaining = max(0, resp.count - len(items)) if more else 0
+        return ListResult.page(
+            items, revision=current if revision is None else revision, more=more, remaining=remaining
+        )
+
+    async def _range(self, revision: int | None, key: bytes, end: bytes = b"", *, limit: int = 0) -> Any:
+        """A linearizable etcd range at ``revision`` (None: latest), with etcd's errors mapped.
+
+        ``None`` for revision 0 of a never-written etcd: nothing existed then.
+        """
         erev = 0 if revision is None else self._etcd_revision(revision)
         if revision is not None and erev == 0:
-            return ListResult(items=[], revision=0, more=False, remaining=0, next_key=None)
+            return None
         try:
-            resp = await self._client.range(
-                self._etcd_key(start), prefix_end(self._etcd_key(prefix)), revision=erev, limit=limit or 0
-            )
+            return await self._client.range(key, end, revision=erev, limit=limit)
         except EtcdCompacted:
             raise self._compacted(revision or 0) from None
         except EtcdFutureRevision:
             assert revision is not None
             raise FutureRevision(revision, self.current_revision()) from None
-        current = self._seen(resp.header.revision)
-        items = [self._kv(kv) for kv in resp.kvs]
-        more = bool(resp.more) and bool(items)
-        remaining = max(0, resp.count - len(items)) if more else 0
-        return ListResult(
-            items=items,
-            revision=current if revision is None else revision,
-            more=more,
-            remaining=remaining,
-            next_key=items[-1].key + "\x00" if more else None,
-        )
 
     # -- Storage: watch --
 
