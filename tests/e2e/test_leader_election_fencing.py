@@ -198,7 +198,9 @@ def test_never_two_leaders(server: TestServer, tmp_path: Path) -> None:
     )
     # Each failover starts a new interval; the last leader (or one killed right after winning) may
     # not have logged its start before the candidates were stopped, so allow a couple missing.
-    assert len(all_intervals) >= ROUNDS - 2, f"only {len(all_intervals)} leadership intervals in {ROUNDS} rounds"
+    assert len(all_intervals) >= ROUNDS - 2, (
+        f"only {len(all_intervals)} leadership intervals in {ROUNDS} rounds"
+    )
     for (_, e1, who1), (s2, _, who2) in itertools.pairwise(all_intervals):
         assert s2 > e1, f"{who1} led until {e1:.3f} but {who2} started leading at {s2:.3f}"
     print(

@@ -175,7 +175,9 @@ def _build_v3(group: str, version: str, infos: tuple[ResourceInfo, ...], custom:
                         "apiVersion": {"type": "string"},
                         "items": {"items": {"$ref": ref(kind_def)}, "type": "array"},
                         "kind": {"type": "string"},
-                        "metadata": {"allOf": [{"$ref": ref("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")}]},
+                        "metadata": {
+                            "allOf": [{"$ref": ref("io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta")}]
+                        },
                     },
                     "required": ["items"],
                     "type": "object",
