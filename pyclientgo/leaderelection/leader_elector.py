@@ -53,6 +53,7 @@ class LeaderElector:
         self._rng = rng or random.Random()
         self._observed: LeaderElectionRecord | None = None
         self._observed_time: float = 0.0
+        self._last_success_start: float | None = None
         self._reported_leader: str | None = None
         self._lead_task: asyncio.Task[None] | None = None
         self._callbacks: set[asyncio.Future[Any]] = set()
@@ -132,16 +133,25 @@ class LeaderElector:
             await self.clock.sleep(period + self._rng.random() * JITTER_FACTOR * period)
 
     async def _renew(self) -> None:
-        """Renew every retry_period; return when a renewal window of renew_deadline passes without success."""
+        """Renew every retry_period; return when a renewal window of renew_deadline passes without success.
+
+        As in client-go a window starts ``retry_period`` after the last success and lasts
+        ``renew_deadline``, but it is counted from when the last successful attempt STARTED, not from
+        when its answer arrived: a slow answer must not stretch leadership past what the other
+        candidates (who start counting when they see the write) allow.
+        """
         cfg = self.config
         while True:
             deadline = self.clock.now() + cfg.renew_deadline
+            if self._last_success_start is not None:
+                deadline = min(deadline, self._last_success_start + cfg.retry_period + cfg.renew_deadline)
             renewed = False
             while True:
                 try:
-                    renewed = await asyncio.wait_for(
-                        self.try_acquire_or_renew(), max(0.0, deadline - self.clock.now())
-                    )
+                    # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+                    # that arrives just as the attempt finishes, and the elector would not stop.
+                    async with asyncio.timeout(max(0.0, deadline - self.clock.now())):
+                        renewed = await self.try_acquire_or_renew()
                 except TimeoutError:
                     renewed = False
                 if renewed or self.clock.now() >= deadline:
@@ -157,8 +167,11 @@ class LeaderElector:
     async def try_acquire_or_renew(self) -> bool:
         """One attempt: create the lock, renew it, or take it over if expired. True on success."""
         lock = self.config.lock
+        started = self.clock.now()
         now_wall = _wall_now()
-        duration = max(1, math.floor(self.config.lease_duration))
+        # Whole seconds on the wire; round UP so the record never promises others less than our
+        # lease_duration (client-go truncates, which only matters for fractional durations).
+        duration = max(1, math.ceil(self.config.lease_duration))
         desired = LeaderElectionRecord(
             holder_identity=self.identity,
             lease_duration_seconds=duration,
@@ -173,6 +186,7 @@ class LeaderElector:
             except Exception as err:
                 log.debug("%s: error creating lock: %s", self.identity, err)
                 return False
+            self._last_success_start = started
             self._observe(desired)
             return True
         except Exception as err:
@@ -196,6 +210,7 @@ class LeaderElector:
         except Exception as err:
             log.debug("%s: failed to update lock: %s", self.identity, err)
             return False
+        self._last_success_start = started
         self._observe(desired)
         return True
 
@@ -233,12 +248,25 @@ class LeaderElector:
         self._observed = record
         self._observed_time = self.clock.now()
         holder = record.holder_identity
-        if holder and holder != self._reported_leader:
-            self._reported_leader = holder
-            callback = self.config.callbacks.on_new_leader
-            if callback is not None:
-                result = callback(holder)
-                if inspect.isawaitable(result):
-                    future = asyncio.ensure_future(result)
-                    self._callbacks.add(future)
-                    future.add_done_callback(self._callbacks.discard)
+        if holder == self._reported_leader:
+            return
+        # An empty holder (a released lease) is remembered, not reported: when the same candidate
+        # takes the lease again afterwards that is a change of holder and is reported.
+        self._reported_leader = holder
+        callback = self.config.callbacks.on_new_leader
+        if not holder or callback is None:
+            return
+        try:  # client-go runs it in a goroutine: a failing callback must not break the election
+            result = callback(holder)
+        except Exception:
+            log.exception("on_new_leader of %s failed", self.identity)
+            return
+        if inspect.isawaitable(result):
+            future = asyncio.ensure_future(result)
+            self._callbacks.add(future)
+            future.add_done_callback(self._callback_done)
+
+    def _callback_done(self, future: asyncio.Future[Any]) -> None:
+        self._callbacks.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("on_new_leader of %s failed", self.identity, exc_info=future.exception())

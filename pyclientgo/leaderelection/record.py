@@ -95,11 +95,12 @@ class LeaseLock:
     async def update(self, record: LeaderElectionRecord) -> None:
         if self._lease is None:
             raise PyClientGoError("LeaseLock.update before get or create")
-        meta = self._lease.metadata or ObjectMeta(name=self.name)
-        lease = Lease(
-            metadata=ObjectMeta(name=self.name, resource_version=meta.resource_version),
-            spec=_spec_of(record),
-        )
+        # Keep the object as read (labels, annotations, owner references, resourceVersion for the
+        # optimistic-concurrency check); only the spec is ours to write.
+        lease = self._lease.model_copy(deep=True)
+        if lease.metadata is None:
+            lease.metadata = ObjectMeta(name=self.name)
+        lease.spec = _spec_of(record)
         self._lease = await self._leases.update(lease)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,7 +77,8 @@ class _WatchStream(httpx.AsyncByteStream, httpx.SyncByteStream):
                 if remaining is not None and remaining <= 0:
                     return
                 try:
-                    event = await asyncio.wait_for(self._watch.aqueue.get(), remaining)
+                    async with asyncio.timeout(remaining):  # not wait_for: it can swallow a cancel
+                        event = await self._watch.aqueue.get()
                 except TimeoutError:
                     return
                 if event is None:
@@ -87,10 +89,14 @@ class _WatchStream(httpx.AsyncByteStream, httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         assert self._watch.tqueue is not None
+        deadline = None if self._timeout is None else time.monotonic() + self._timeout
         try:
             while True:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return  # timeoutSeconds bounds the whole watch, not the gap between events
                 try:
-                    event = self._watch.tqueue.get(timeout=self._timeout)
+                    event = self._watch.tqueue.get(timeout=remaining)
                 except queue.Empty:
                     return
                 if event is None:
@@ -207,6 +213,16 @@ class FakeApiTransport(httpx.AsyncBaseTransport, httpx.BaseTransport):
                 return _json(200, result)
             if verb == "watch":
                 timeout = float(params["timeoutSeconds"]) if params.get("timeoutSeconds") else None
+                send_initial_events = params.get("sendInitialEvents") == "true"
+                if send_initial_events and (
+                    params.get("resourceVersionMatch") != "NotOlderThan"
+                    or params.get("allowWatchBookmarks") != "true"
+                ):
+                    raise status_error(
+                        422,
+                        "Invalid",
+                        "sendInitialEvents requires resourceVersionMatch=NotOlderThan and allowWatchBookmarks=true",
+                    )
                 watch = t.watch(
                     gvr,
                     ns,
@@ -214,6 +230,7 @@ class FakeApiTransport(httpx.AsyncBaseTransport, httpx.BaseTransport):
                     label_selector=params.get("labelSelector", ""),
                     field_selector=params.get("fieldSelector", ""),
                     asynchronous=asynchronous,
+                    send_initial_events=send_initial_events,
                 )
                 return httpx.Response(
                     200, headers={"Content-Type": "application/json"}, stream=_WatchStream(t, watch, timeout)
@@ -283,6 +300,10 @@ class FakeApiTransport(httpx.AsyncBaseTransport, httpx.BaseTransport):
         )
 
     def _patch(self, route: _Route, ctype: str, body: bytes, dry_run: bool) -> httpx.Response:
+        with self.tracker.lock:  # read-modify-write as one step, as the API server does
+            return self._patch_locked(route, ctype, body, dry_run)
+
+    def _patch_locked(self, route: _Route, ctype: str, body: bytes, dry_run: bool) -> httpx.Response:
         t, info = self.tracker, route.info
         ns = route.namespace or None
         try:

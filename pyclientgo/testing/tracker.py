@@ -3,9 +3,14 @@
 Objects are kept in wire form (dicts) per group/version/resource, namespace and name, with one
 resourceVersion counter for everything. Writes follow the API server's rules that unit tests rely
 on: AlreadyExists, NotFound, Conflict on a stale resourceVersion, generateName, uid and
-creationTimestamp, generation bumps on spec changes, status kept out of main-resource updates.
-Watchers get ADDED/MODIFIED/DELETED events; a short history lets a watch start from the
-resourceVersion of a previous list without missing anything. Thread-safe.
+creationTimestamp set by the server, generation bumps on spec changes (and when deletion starts),
+status kept out of main-resource updates, deletion held by finalizers (deletionTimestamp set; the
+object goes once an update leaves no finalizer: MODIFIED then DELETED).
+Watchers get ADDED/MODIFIED/DELETED events filtered as the API server's watch cache does: an
+object that starts matching a watch's selectors arrives as ADDED, one that stops matching as
+DELETED. A short history lets a watch start from the resourceVersion of a previous list without
+missing anything (410 Expired when that is too old); ``sendInitialEvents`` (watch-list) is served
+with the current objects and the BOOKMARK that ends them. Thread-safe.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ __all__ = ["ObjectTracker", "TrackerWatch", "status_error"]
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _HISTORY = 10_000
+INITIAL_EVENTS_ANNOTATION = "k8s.io/initial-events-end"
+_SERVER_SET_ON_CREATE = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
 
 
 def status_error(code: int, reason: str, message: str, **details: Any) -> ApiError:
@@ -79,6 +86,23 @@ class TrackerWatch:
         elif self.tqueue is not None:
             self.tqueue.put(event)
 
+    def event_for(
+        self, event_type: str, obj: dict[str, Any], prev: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """What this watch sees of a change (None: nothing), as the watch cache filters it."""
+        if event_type == "ADDED":
+            return {"type": "ADDED", "object": obj} if self.matches(obj) else None
+        if event_type == "DELETED":
+            return {"type": "DELETED", "object": obj} if self.matches(prev or obj) else None
+        now, before = self.matches(obj), prev is not None and self.matches(prev)
+        if now:
+            return {"type": "MODIFIED" if before else "ADDED", "object": obj}
+        if before and prev is not None:  # left the selection: its last matching state, new RV
+            gone = copy.deepcopy(prev)
+            gone.setdefault("metadata", {})["resourceVersion"] = obj["metadata"]["resourceVersion"]
+            return {"type": "DELETED", "object": gone}
+        return None
+
     def matches(self, obj: Mapping[str, Any]) -> bool:
         meta = obj.get("metadata") or {}
         if self.namespace and meta.get("namespace") != self.namespace:
@@ -97,9 +121,10 @@ class _Stored:
 
 
 class ObjectTracker:
-    """See the module docstring. ``registry`` maps resources to kinds (the built-ins by default)."""
+    """See the module docstring. ``registry`` maps resources to kinds (the built-ins by default);
+    ``history`` is how many changes a watch can be resumed across (older resourceVersions: 410)."""
 
-    def __init__(self, registry: Registry | None = None) -> None:
+    def __init__(self, registry: Registry | None = None, *, history: int = _HISTORY) -> None:
         if registry is None:
             from pyclientgo.api import builtin_registry
 
@@ -109,7 +134,9 @@ class ObjectTracker:
         self._store: dict[GroupVersionResource, _Stored] = {}
         self._rv = 0
         self._watches: list[TrackerWatch] = []
-        self._history: deque[tuple[int, GroupVersionResource, str, dict[str, Any]]] = deque(maxlen=_HISTORY)
+        self._history: deque[tuple[int, GroupVersionResource, str, dict[str, Any], dict[str, Any] | None]] = (
+            deque(maxlen=history)
+        )
         self.now: Callable[[], _dt.datetime] = lambda: _dt.datetime.now(_dt.UTC)
 
     # -- resolving ----------------------------------------------------------------------------------
@@ -134,6 +161,11 @@ class ObjectTracker:
         return copy.deepcopy(dict(obj))
 
     @property
+    def lock(self) -> threading.RLock:
+        """The tracker's (re-entrant) lock: hold it to make several calls one atomic step."""
+        return self._lock
+
+    @property
     def resource_version(self) -> int:
         """The latest resourceVersion handed out."""
         return self._rv
@@ -154,9 +186,9 @@ class ObjectTracker:
                 self._fill_server_fields(obj, creating=True)
                 stored = self._bucket(info.gvr).objects
                 key = (meta.get("namespace", ""), meta.get("name", ""))
-                event = "MODIFIED" if key in stored else "ADDED"
+                prev = stored.get(key)
                 stored[key] = obj
-                self._notify(info, event, obj)
+                self._notify(info, "MODIFIED" if prev is not None else "ADDED", obj, prev)
 
     # -- verbs --------------------------------------------------------------------------------------
 
@@ -238,6 +270,8 @@ class ObjectTracker:
                     kind=info.plural,
                 )
             meta.pop("resourceVersion", None)
+            for server_set in _SERVER_SET_ON_CREATE:
+                meta.pop(server_set, None)
             self._fill_server_fields(new, creating=True)
             if dry_run:
                 return new
@@ -283,24 +317,36 @@ class ObjectTracker:
                 new["status"] = copy.deepcopy(old.get("status"))
                 if new["status"] is None:
                     new.pop("status")
-            for keep in ("uid", "creationTimestamp", "generation", "namespace", "deletionTimestamp"):
+            for keep in (
+                "uid",
+                "creationTimestamp",
+                "generation",
+                "namespace",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+            ):
                 if keep in old["metadata"]:
                     new["metadata"][keep] = old["metadata"][keep]
+                else:
+                    new["metadata"].pop(keep, None)
             if _spec_changed(old, new):
                 new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
             new["apiVersion"], new["kind"] = info.group_version, info.kind
+            if _same_but_version(old, new):
+                # the API server writes nothing for a no-op update: same resourceVersion, no event
+                return copy.deepcopy(old)
             self._fill_server_fields(new, creating=False)
             if dry_run:
                 return new
-            deleting = bool(new["metadata"].get("deletionTimestamp")) and not new["metadata"].get(
-                "finalizers"
-            )
-            if deleting:
+            stored[key] = new
+            self._notify(info, "MODIFIED", new, old)
+            if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+                # the last finalizer is gone: the update is stored, then the object is deleted
                 del stored[key]
-                self._notify(info, "DELETED", new)
-            else:
-                stored[key] = new
-                self._notify(info, "MODIFIED", new)
+                self._rv += 1
+                gone = copy.deepcopy(new)
+                gone["metadata"]["resourceVersion"] = str(self._rv)
+                self._notify(info, "DELETED", gone, new)
             return copy.deepcopy(new)
 
     def delete(
@@ -320,16 +366,18 @@ class ObjectTracker:
                     pending = copy.deepcopy(old)
                     pending["metadata"]["deletionTimestamp"] = format_time(self.now().replace(microsecond=0))
                     pending["metadata"]["deletionGracePeriodSeconds"] = 0
+                    if int(pending["metadata"].get("generation") or 0) > 0:  # deletion is a change of intent
+                        pending["metadata"]["generation"] = int(pending["metadata"]["generation"]) + 1
                     self._fill_server_fields(pending, creating=False)
                     stored[key] = pending
-                    self._notify(info, "MODIFIED", pending)
+                    self._notify(info, "MODIFIED", pending, old)
                     return copy.deepcopy(pending)
                 return copy.deepcopy(old)
             del stored[key]
             self._rv += 1
             gone = copy.deepcopy(old)
             gone["metadata"]["resourceVersion"] = str(self._rv)
-            self._notify(info, "DELETED", gone)
+            self._notify(info, "DELETED", gone, old)
             return gone
 
     # -- watching -----------------------------------------------------------------------------------
@@ -343,10 +391,13 @@ class ObjectTracker:
         label_selector: str = "",
         field_selector: str = "",
         asynchronous: bool = True,
+        send_initial_events: bool = False,
     ) -> TrackerWatch:
         """Open a watch; with a resourceVersion, events after it are replayed from the history first
         (410 Expired if it is older than the history); without one (or "0"), existing objects first
-        arrive as ADDED."""
+        arrive as ADDED. With ``send_initial_events`` (watch-list) the existing objects arrive as
+        ADDED whatever the resourceVersion, followed by a BOOKMARK annotated
+        ``k8s.io/initial-events-end: "true"`` at the current resourceVersion."""
         info = self.info(gvr)
         matcher = self._matcher(info, namespace, label_selector, field_selector)
         loop = asyncio.get_running_loop() if asynchronous else None
@@ -361,19 +412,32 @@ class ObjectTracker:
             tqueue=None if asynchronous else queue.Queue(),
         )
         with self._lock:
-            if resource_version in ("", "0"):
-                for obj in self.list(
+            if send_initial_events or resource_version in ("", "0"):
+                items, rv = self.list(
                     gvr, namespace, label_selector=label_selector, field_selector=field_selector
-                )[0]:
+                )
+                for obj in items:
                     w.put({"type": "ADDED", "object": obj})
+                if send_initial_events:
+                    bookmark = {
+                        "apiVersion": info.group_version,
+                        "kind": info.kind,
+                        "metadata": {
+                            "resourceVersion": str(rv),
+                            "annotations": {INITIAL_EVENTS_ANNOTATION: "true"},
+                        },
+                    }
+                    w.put({"type": "BOOKMARK", "object": bookmark})
             else:
                 since = int(resource_version)
                 oldest = self._history[0][0] if self._history else self._rv + 1
                 if since + 1 < oldest and since < self._rv:
                     raise status_error(410, "Expired", f"too old resource version: {since} ({oldest - 1})")
-                for rv, event_gvr, event_type, obj in self._history:
-                    if rv > since and event_gvr == gvr and w.matches(obj):
-                        w.put({"type": event_type, "object": copy.deepcopy(obj)})
+                for rv, event_gvr, event_type, obj, prev in self._history:
+                    if rv > since and event_gvr == gvr:
+                        event = w.event_for(event_type, obj, prev)
+                        if event is not None:
+                            w.put(copy.deepcopy(event))
             self._watches.append(w)
         return w
 
@@ -406,13 +470,19 @@ class ObjectTracker:
         self._rv += 1
         meta["resourceVersion"] = str(self._rv)
 
-    def _notify(self, info: ResourceInfo, event_type: str, obj: dict[str, Any]) -> None:
+    def _notify(
+        self, info: ResourceInfo, event_type: str, obj: dict[str, Any], prev: dict[str, Any] | None = None
+    ) -> None:
+        """Record a change in the history and tell the watches (``prev``: the object before it)."""
         rv = int(obj["metadata"]["resourceVersion"])
         snapshot = copy.deepcopy(obj)
-        self._history.append((rv, info.gvr, event_type, snapshot))
+        before = copy.deepcopy(prev) if prev is not None else None
+        self._history.append((rv, info.gvr, event_type, snapshot, before))
         for w in list(self._watches):
-            if w.gvr == info.gvr and w.matches(snapshot):
-                w.put({"type": event_type, "object": copy.deepcopy(snapshot)})
+            if w.gvr == info.gvr:
+                event = w.event_for(event_type, snapshot, before)
+                if event is not None:
+                    w.put(copy.deepcopy(event))
 
     def _matcher(
         self, info: ResourceInfo, namespace: str | None, label_selector: str, field_selector: str
@@ -440,6 +510,14 @@ class ObjectTracker:
             group=info.group,
             kind=info.plural,
         )
+
+
+def _same_but_version(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    def strip(o: Mapping[str, Any]) -> dict[str, Any]:
+        meta = {k: v for k, v in (o.get("metadata") or {}).items() if k != "resourceVersion"}
+        return {**o, "metadata": meta}
+
+    return strip(old) == strip(new)
 
 
 def _spec_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

@@ -1,5 +1,7 @@
 """A queue that can hold items back until a time (client-go ``delaying_queue.go``).
 
+Every :meth:`DelayingQueue.add_after` counts in the queue's ``retries`` metric, as in client-go.
+
 :meth:`DelayingQueue.add_after` with a duration ≤ 0 adds at once; otherwise the item waits in a
 min-heap ordered by ready time. Asking again for an item that is already waiting keeps the EARLIER
 of the two times. A background task (started lazily on first use, inside the running loop) moves
@@ -45,6 +47,7 @@ class DelayingQueue(Queue[T]):
         """Add ``item`` once ``delay`` seconds have passed (at once if ``delay`` ≤ 0)."""
         if self.shutting_down():
             return
+        self._metrics.retry()  # client-go counts every add_after as a retry
         if delay <= 0:
             self.add(item)
             return
@@ -62,8 +65,8 @@ class DelayingQueue(Queue[T]):
         """How many items wait for their time (for tests and introspection)."""
         return len(self._ready_at)
 
-    def shut_down(self) -> None:
-        super().shut_down()
+    def _stop(self) -> None:
+        super()._stop()
         self._heap.clear()
         self._ready_at.clear()
         if self._waiter is not None:

@@ -11,7 +11,7 @@ metric                                     type      meaning
 ``workqueue_work_duration_seconds``        histogram time from get to done
 ``workqueue_unfinished_work_seconds``      gauge     seconds of work in progress not yet done
 ``workqueue_longest_running_processor_seconds`` gauge the oldest item in progress, in seconds
-``workqueue_retries_total``                counter   rate-limited re-adds
+``workqueue_retries_total``                counter   add_after calls (rate-limited re-adds included)
 ========================================== ========= ===============================================
 
 The two "in progress" gauges are computed when scraped, so no background task is needed. Unnamed

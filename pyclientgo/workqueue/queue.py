@@ -54,6 +54,7 @@ class Queue(Generic[T]):
         self._dirty: set[T] = set()
         self._processing: set[T] = set()
         self._shutting_down = False
+        self._drain = False
         self._ready = asyncio.Event()
         self._idle = asyncio.Event()
         self._metrics: QueueMetrics[T] = (metrics_provider or global_metrics_provider()).new_queue_metrics(
@@ -110,16 +111,25 @@ class Queue(Generic[T]):
             self._idle.set()
 
     def shut_down(self) -> None:
-        """Stop accepting items; :meth:`get` hands out what is queued, then raises :class:`ShutDown`."""
-        self._shutting_down = True
-        self._ready.set()
+        """Stop accepting items; :meth:`get` hands out what is queued, then raises :class:`ShutDown`.
+
+        Also ends a :meth:`shut_down_with_drain` that is still waiting (as client-go does).
+        """
+        self._drain = False
+        self._idle.set()
+        self._stop()
 
     async def shut_down_with_drain(self) -> None:
-        """:meth:`shut_down`, then wait until every handed-out item is :meth:`done`."""
-        self.shut_down()
-        while self._processing:
+        """Shut down, then wait until every handed-out item is :meth:`done` (or :meth:`shut_down`)."""
+        self._drain = True
+        self._stop()
+        while self._processing and self._drain:
             self._idle.clear()
             await self._idle.wait()
+
+    def _stop(self) -> None:
+        self._shutting_down = True
+        self._ready.set()
 
     def shutting_down(self) -> bool:
         return self._shutting_down

@@ -36,7 +36,6 @@ class RateLimitingQueue(DelayingQueue[T]):
         """Add ``item`` after the delay its rate limiter says (counting one more failure)."""
         if self.shutting_down():
             return
-        self._metrics.retry()
         self.add_after(item, self.rate_limiter.when(item))
 
     def forget(self, item: T) -> None:

@@ -90,6 +90,7 @@ class EventBroadcaster:
         self.retry_sleep = retry_sleep
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(queue_length)
         self._task: asyncio.Task[None] | None = None
+        self._last_nanos = 0
         self.dropped = 0
         """How many events were dropped because the queue was full."""
         self.written: list[dict[str, Any]] = []
@@ -104,6 +105,17 @@ class EventBroadcaster:
         return EventRecorder(
             self, component=component, host=host if host is not None else socket.gethostname()
         )
+
+    def event_nanos(self, stamp: _dt.datetime) -> int:
+        """Unix nanoseconds of ``stamp`` for an event name, strictly increasing per broadcaster.
+
+        Python clocks have microsecond resolution (and tests often freeze them): two events about
+        one object in the same microsecond would otherwise get the same name and the second create
+        would fail with AlreadyExists.
+        """
+        nanos = max(int(stamp.timestamp() * 1_000_000) * 1000, self._last_nanos + 1)
+        self._last_nanos = nanos
+        return nanos
 
     def action(self, event: dict[str, Any]) -> bool:
         """Queue an event; False (and counted in :attr:`dropped`) when the queue is full."""
@@ -219,7 +231,7 @@ class EventRecorder:
             return
         stamp = self.broadcaster.wall_now()
         meta: dict[str, Any] = {
-            "name": f"{ref.get('name', '')}.{int(stamp.timestamp() * 1_000_000) * 1000:x}",
+            "name": f"{ref.get('name', '')}.{self.broadcaster.event_nanos(stamp):x}",
             "namespace": ref.get("namespace") or "default",
         }
         if annotations:

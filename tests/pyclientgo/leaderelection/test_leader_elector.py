@@ -267,3 +267,190 @@ async def test_health_check() -> None:  # §6.8
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+def test_lease_duration_seconds_rounds_up() -> None:  # §6.1: the record never promises less
+    store = Store()
+    cfg = config(FakeLock(store, "a"), AsyncFakeClock(), [])
+    cfg.lease_duration, cfg.renew_deadline, cfg.retry_period = 2.5, 2.0, 1.0
+    elector = LeaderElector(cfg)
+
+    async def once() -> bool:
+        return await elector.try_acquire_or_renew()
+
+    assert asyncio.run(once())
+    assert store.record is not None and store.record.lease_duration_seconds == 3
+
+
+async def test_failing_on_new_leader_does_not_break_the_election() -> None:  # §6.4
+    clock = AsyncFakeClock(autojump=False)
+    store, events = Store(), []
+    cfg = config(FakeLock(store, "a"), clock, events)
+
+    def broken(identity: str) -> None:
+        events.append(f"leader:{identity}")
+        raise RuntimeError("callback bug")
+
+    cfg.callbacks.on_new_leader = broken
+    elector = LeaderElector(cfg)
+    task = asyncio.create_task(elector.run())
+    await settle()
+    assert elector.is_leader() and "start:a" in events and not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+class NoWriteLock(FakeLock):
+    """Reads work, every write conflicts (someone else always writes first)."""
+
+    async def update(self, record: LeaderElectionRecord) -> None:
+        raise error_for_status({"reason": "Conflict", "code": 409})
+
+
+async def test_on_new_leader_reports_a_holder_again_after_a_release() -> None:  # §6.4
+    clock = AsyncFakeClock(autojump=False)
+    store, events = Store(), []
+    observer = LeaderElector(config(NoWriteLock(store, "b"), clock, events))
+    held = LeaderElectionRecord(holder_identity="a", lease_duration_seconds=15)
+    store.record = held
+    assert not await observer.try_acquire_or_renew()
+    store.record = held.with_(leader_transitions=1)  # a renewed: same holder, no report
+    assert not await observer.try_acquire_or_renew()
+    assert events == ["leader:a"]
+    store.record = LeaderElectionRecord(holder_identity="", lease_duration_seconds=1)  # a released
+    assert not await observer.try_acquire_or_renew()  # b's attempt to take it loses the race ...
+    store.record = held.with_(leader_transitions=2)  # ... to a, which is the leader again
+    assert not await observer.try_acquire_or_renew()
+    assert events == ["leader:a", "leader:a"], "the holder changed from nobody to a"
+
+
+async def test_cancel_while_acquiring_stops_without_touching_the_lease() -> None:  # §6.4, §6.7
+    clock = AsyncFakeClock(autojump=False)
+    store, events = Store(), []
+    store.record = LeaderElectionRecord(holder_identity="other", lease_duration_seconds=15)
+    elector = LeaderElector(config(FakeLock(store, "b"), clock, events, release_on_cancel=True))
+    task = asyncio.create_task(elector.run())
+    await settle()
+    clock.advance(3)
+    await settle()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert store.writes == [], "a candidate that never led must not release someone else's lease"
+    assert events == ["leader:other", "stop:b"], "on_stopped_leading runs even if we never led"
+
+
+class GatedLock(FakeLock):
+    """Updates wait for ``gate`` while it is set up (a slow API answer)."""
+
+    gate: asyncio.Event | None = None
+
+    async def update(self, record: LeaderElectionRecord) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        await super().update(record)
+
+
+async def test_slow_successful_renewal_does_not_stretch_leadership() -> None:  # §6.3, §6.5
+    clock = AsyncFakeClock(autojump=False)
+    store, events = Store(), []
+    lock = GatedLock(store, "a")
+    elector = LeaderElector(config(lock, clock, events))  # 15 / 10 / 2
+    task = asyncio.create_task(elector.run())
+    await settle()
+    assert elector.is_leader()
+    lock.gate = asyncio.Event()
+    clock.advance(2)  # the renewal at t=2 starts ...
+    await settle()
+    writes = len(store.writes)
+    clock.advance(5)  # ... and its answer arrives at t=7
+    lock.gate.set()
+    lock.gate = None
+    await settle()
+    assert len(store.writes) == writes + 1
+    store.fail = True
+    while not task.done() and clock.now() < 30:
+        clock.advance(0.5)
+        await settle()
+    assert task.done()
+    # others count lease_duration from when they saw the t=2..7 write; the leader must count its
+    # next window from the start of that attempt (t=2): 2 + retry 2 + renew 10 = 14, not 7 + 12 = 19
+    stopped_at = clock.now()
+    assert stopped_at <= 14.5, stopped_at
+    await task
+    assert events[-1] == "stop:a"
+
+
+async def test_lease_lock_update_keeps_the_lease_metadata() -> None:
+    from pyclientgo.api.coordination.v1 import Lease
+    from pyclientgo.errors import Conflict
+    from pyclientgo.leaderelection import LeaseLock
+    from pyclientgo.testing import AsyncFakeClientset
+
+    seeded = Lease.from_dict(
+        {
+            "metadata": {"name": "l", "namespace": "kube-system", "labels": {"app": "x"}},
+            "spec": {"holderIdentity": "old", "leaseDurationSeconds": 15},
+        }
+    )
+    async with AsyncFakeClientset(seeded) as cs:
+        lock = LeaseLock(cs.coordination_v1.leases("kube-system"), "l", "me")
+        record = await lock.get()
+        assert record.holder_identity == "old"
+        await lock.update(record.with_(holder_identity="me"))
+        stored = await cs.coordination_v1.leases("kube-system").get("l")
+        assert stored.spec.holder_identity == "me"
+        assert stored.metadata.labels == {"app": "x"}, "an update must not drop labels"
+        other = LeaseLock(cs.coordination_v1.leases("kube-system"), "l", "other")
+        await other.get()
+        await lock.update(record.with_(holder_identity="me", leader_transitions=1))
+        with pytest.raises(Conflict):  # other read before our write: its resourceVersion is stale
+            await other.update(record.with_(holder_identity="other"))
+
+
+async def test_acquire_retries_every_retry_period_with_jitter() -> None:  # §6.2
+    clock = AsyncFakeClock(autojump=True)
+    store = Store(record=LeaderElectionRecord(holder_identity="other", lease_duration_seconds=15))
+    elector = LeaderElector(config(FakeLock(store, "b"), clock, []), rng=random.Random(3))
+    task = asyncio.create_task(elector.run())
+    while not elector.is_leader():
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    acquire_sleeps: list[float] = []
+    for s in clock.sleeps:
+        if sum(acquire_sleeps) >= 15:
+            break
+        acquire_sleeps.append(s)
+    assert len(acquire_sleeps) >= 3
+    assert all(2 <= s < 2 * (1 + 1.2) for s in acquire_sleeps), acquire_sleeps
+    assert len(set(acquire_sleeps)) > 1, "jittered"
+
+
+@pytest.mark.parametrize("offset", range(6))
+async def test_cancel_is_never_lost_while_renewing(offset: int) -> None:  # §6.3, §6.4
+    """Whatever step of a renewal the cancel lands on, run() ends (3.11's wait_for could eat it)."""
+    clock = AsyncFakeClock(autojump=True)
+    store, events = Store(), []
+    elector = LeaderElector(config(FakeLock(store, "a"), clock, events))
+    task = asyncio.create_task(elector.run())
+    while not elector.is_leader():
+        await asyncio.sleep(0)
+    for _ in range(offset):
+        await asyncio.sleep(0)
+    task.cancel()
+    for _ in range(200):
+        if task.done():
+            break
+        await asyncio.sleep(0)
+    else:
+        for _ in range(1000):  # do not leave it spinning
+            if task.done():
+                break
+            task.cancel()
+            await asyncio.sleep(0)
+        raise AssertionError("the elector ignored its cancellation")
+    assert task.cancelled()
+    assert events[-1] == "stop:a"

@@ -78,3 +78,37 @@ async def test_shutdown_drops_waiting_items() -> None:
     assert len(q) == 0 and q.waiting == 0
     q.add_after("b", 0)
     assert len(q) == 0
+
+
+async def test_earlier_item_wakes_a_sleeping_waiter() -> None:
+    clock = AsyncFakeClock(autojump=False)
+    q = new_queue(clock)
+    q.add_after("late", 10)
+    await settle()
+    assert clock.sleeping == 1, "the waiter sleeps until the late item is due"
+    q.add_after("early", 1)
+    await settle()
+    clock.advance(1)
+    await settle()
+    assert len(q) == 1 and await q.get() == "early"
+    clock.advance(9)
+    await settle()
+    assert len(q) == 1 and await q.get() == "late"
+    q.add_after("again", 2)  # the heap was empty: the idle waiter must be woken again
+    await settle()
+    clock.advance(2)
+    await settle()
+    assert len(q) == 1 and await q.get() == "again"
+    q.shut_down()
+
+
+async def test_shutdown_ends_the_waiter_task() -> None:
+    clock = AsyncFakeClock(autojump=False)
+    q = new_queue(clock)
+    q.add_after("a", 5)
+    await settle()
+    waiter = q._waiter
+    assert waiter is not None and not waiter.done()
+    await q.shut_down_with_drain()
+    await settle()
+    assert waiter.done() and q.waiting == 0

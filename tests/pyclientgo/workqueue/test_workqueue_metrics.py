@@ -45,6 +45,9 @@ async def test_standard_metrics() -> None:
     assert value(registry, "workqueue_unfinished_work_seconds", "things") == 0
     q.add_rate_limited("c")
     assert value(registry, "workqueue_retries_total", "things") == 1
+    q.add_after("d", 5)  # client-go counts every add_after as a retry
+    q.add_after("e", 0)
+    assert value(registry, "workqueue_retries_total", "things") == 3
     q.shut_down()
     await asyncio.sleep(0)
 

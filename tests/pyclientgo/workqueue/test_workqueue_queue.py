@@ -123,3 +123,22 @@ async def test_done_of_unknown_item_is_harmless() -> None:
     q.done("never-added")
     q.add("a")
     assert await q.get() == "a"
+
+
+async def test_shutdown_ends_a_pending_drain() -> None:  # §5.3, as client-go's ShutDown
+    q = new_queue()
+    q.add("a")
+    await q.get()  # never done
+    drained = asyncio.create_task(q.shut_down_with_drain())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not drained.done()
+    q.shut_down()
+    await asyncio.wait_for(drained, 5)
+
+
+async def test_drain_with_nothing_in_flight_returns_at_once() -> None:
+    q = new_queue()
+    q.add("queued")
+    await asyncio.wait_for(q.shut_down_with_drain(), 5)
+    assert await q.get() == "queued", "queued items are still handed out after a drain"

@@ -116,3 +116,48 @@ async def test_queue_of_1000_drops_when_full() -> None:
         rec.event(POD, "Normal", "R", f"m{i}")
     assert b._queue.qsize() == 1000
     assert b.dropped == 5
+
+
+class FlakySink:
+    """Records calls; ``patch`` answers NotFound (the stored event was deleted or expired)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def create(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("create", event))
+        return {**event, "metadata": {**event["metadata"], "resourceVersion": str(len(self.calls))}}
+
+    async def patch(self, event: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+        from pyclientgo.errors import NotFound, error_for_status
+
+        self.calls.append(("patch", patch))
+        err = error_for_status({"reason": "NotFound", "code": 404, "message": "gone"})
+        assert isinstance(err, NotFound)
+        raise err
+
+
+async def test_repeat_whose_stored_event_is_gone_is_created_again() -> None:  # §8.2
+    sink = FlakySink()
+    b = EventBroadcaster(sink, wall_now=lambda: T0, clock=FakeClock())
+    b.start()
+    rec = b.new_recorder(component="c", host="h")
+    rec.event(POD, "Normal", "Synced", "same")
+    rec.event(POD, "Normal", "Synced", "same")
+    await b.flush()
+    await b.shutdown()
+    assert [verb for verb, _ in sink.calls] == ["create", "patch", "create"]
+    first, again = sink.calls[0][1], sink.calls[2][1]
+    assert sink.calls[1][1]["count"] == 2
+    assert again["metadata"]["name"] == first["metadata"]["name"], "re-created under the stored name"
+    assert "resourceVersion" not in again["metadata"], "a create must not carry a resourceVersion"
+    assert again["count"] == 2 and again["firstTimestamp"] == first["firstTimestamp"]
+
+
+async def test_events_in_the_same_microsecond_get_distinct_names() -> None:
+    b = EventBroadcaster(NullSink(), wall_now=lambda: T0)
+    rec = b.new_recorder(component="c", host="h")
+    rec.event(POD, "Normal", "Created", "one")
+    rec.event(POD, "Normal", "Scaled", "two")
+    names = [b._queue.get_nowait()["metadata"]["name"] for _ in range(2)]  # type: ignore[index]
+    assert len(set(names)) == 2
