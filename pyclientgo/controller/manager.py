@@ -363,7 +363,8 @@ class Manager:
             with contextlib.suppress(Exception):
                 await factory.shutdown()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.event_broadcaster.shutdown(), 10.0)
+            async with asyncio.timeout(10.0):  # not wait_for: on 3.11 it can swallow a cancel
+                await self.event_broadcaster.shutdown()
         if self.probe_server is not None:
             await self.probe_server.stop()
         log.info("manager stopped")

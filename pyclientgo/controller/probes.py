@@ -78,7 +78,8 @@ class ProbeServer:
         if server is not None:
             server.close()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 5.0)
+                async with asyncio.timeout(5.0):
+                    await server.wait_closed()
 
     async def run_checks(self, checks: dict[str, Checker], only: str | None = None) -> tuple[bool, list[str]]:
         """Run the checks (or just ``only``): (all passed, one ``[+]``/``[-]`` line per check)."""
@@ -90,7 +91,8 @@ class ProbeServer:
             try:
                 value = check()
                 if inspect.isawaitable(value):
-                    await asyncio.wait_for(value, self.check_timeout)
+                    async with asyncio.timeout(self.check_timeout):
+                        await value
             except Exception as err:
                 ok = False
                 lines.append(f"[-]{name} failed: {err or type(err).__name__}")
@@ -124,11 +126,12 @@ class ProbeServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            request_line = await asyncio.wait_for(reader.readline(), 10.0)
-            while True:  # skip the headers
-                line = await asyncio.wait_for(reader.readline(), 10.0)
-                if line in (b"\r\n", b"\n", b""):
-                    break
+            async with asyncio.timeout(10.0):  # the whole request head
+                request_line = await reader.readline()
+                while True:  # skip the headers
+                    line = await reader.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
             parts = request_line.decode("latin-1").split()
             if len(parts) < 2:
                 return
