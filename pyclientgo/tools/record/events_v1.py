@@ -10,8 +10,6 @@ is full.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as _dt
 import logging
 from collections.abc import Callable, Mapping
@@ -21,6 +19,7 @@ from cachetools import LRUCache
 
 from pyclientgo.apimachinery.model import K8sModel
 from pyclientgo.errors import ApiError, NotFound
+from pyclientgo.tools.record._queue import BackgroundQueue
 from pyclientgo.tools.record.reference import object_reference
 
 __all__ = ["EventsV1Recorder"]
@@ -48,25 +47,24 @@ class EventsV1Recorder:
         self.reporting_controller = reporting_controller
         self.reporting_instance = reporting_instance
         self.wall_now = wall_now or (lambda: _dt.datetime.now(_dt.UTC))
-        self._queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue(queue_length)
+        self._queue: BackgroundQueue[tuple[str, dict[str, Any]]] = BackgroundQueue(
+            queue_length, self._write, name="events-v1-recorder"
+        )
         self._stored: LRUCache[str, dict[str, Any]] = LRUCache(4096)
-        self._task: asyncio.Task[None] | None = None
-        self.dropped = 0
+
+    @property
+    def dropped(self) -> int:
+        """How many events were dropped because the queue was full."""
+        return self._queue.dropped
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="events-v1-recorder")
+        self._queue.start()
 
     async def flush(self) -> None:
-        await self._queue.join()
+        await self._queue.flush()
 
     async def shutdown(self) -> None:
-        if self._task is None:
-            return
-        await self._queue.put(None)
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._queue.shutdown()
 
     def eventf(
         self,
@@ -117,26 +115,10 @@ class EventsV1Recorder:
                 message,
             ]
         )
-        try:
-            self._queue.put_nowait((key, event))
-        except asyncio.QueueFull:
-            self.dropped += 1
+        self._queue.offer((key, event))
 
-    async def _run(self) -> None:
-        while True:
-            item = await self._queue.get()
-            try:
-                if item is None:
-                    return
-                await self._write(*item)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("could not record event")
-            finally:
-                self._queue.task_done()
-
-    async def _write(self, key: str, event: dict[str, Any]) -> None:
+    async def _write(self, item: tuple[str, dict[str, Any]]) -> None:
+        key, event = item
         from pyclientgo.api.events.v1 import Event
 
         events = self._cs.events_v1.events(event["metadata"]["namespace"])

@@ -20,7 +20,6 @@ create if the stored event is gone. :meth:`EventBroadcaster.new_recorder` gives 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as _dt
 import logging
 import socket
@@ -30,6 +29,7 @@ from typing import Any, Protocol
 from pyclientgo.apimachinery.model import K8sModel, format_time
 from pyclientgo.clock import Clock
 from pyclientgo.errors import AlreadyExists, ApiError, NotFound
+from pyclientgo.tools.record._queue import BackgroundQueue
 from pyclientgo.tools.record.events_cache import EventCorrelator
 from pyclientgo.tools.record.reference import object_reference
 
@@ -88,18 +88,21 @@ class EventBroadcaster:
         self.wall_now = wall_now or (lambda: _dt.datetime.now(_dt.UTC))
         self.correlator = correlator or EventCorrelator(clock=clock, wall_now=self.wall_now)
         self.retry_sleep = retry_sleep
-        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(queue_length)
-        self._task: asyncio.Task[None] | None = None
+        self._queue: BackgroundQueue[dict[str, Any]] = BackgroundQueue(
+            queue_length, self._record, name="event-broadcaster"
+        )
         self._last_nanos = 0
-        self.dropped = 0
-        """How many events were dropped because the queue was full."""
         self.written: list[dict[str, Any]] = []
         """The last events written (bounded; for tests and debugging)."""
 
+    @property
+    def dropped(self) -> int:
+        """How many events were dropped because the queue was full."""
+        return self._queue.dropped
+
     def start(self) -> None:
         """Start writing queued events (needs a running event loop)."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="event-broadcaster")
+        self._queue.start()
 
     def new_recorder(self, *, component: str, host: str | None = None) -> EventRecorder:
         return EventRecorder(
@@ -119,40 +122,18 @@ class EventBroadcaster:
 
     def action(self, event: dict[str, Any]) -> bool:
         """Queue an event; False (and counted in :attr:`dropped`) when the queue is full."""
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            log.warning("event queue full, dropping event %s", event.get("reason"))
-            return False
-        return True
+        if self._queue.offer(event):
+            return True
+        log.warning("event queue full, dropping event %s", event.get("reason"))
+        return False
 
     async def flush(self) -> None:
         """Wait until everything queued so far is written (or given up)."""
-        await self._queue.join()
+        await self._queue.flush()
 
     async def shutdown(self) -> None:
         """Write what is queued, then stop."""
-        if self._task is None:
-            return
-        await self._queue.put(None)
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            event = await self._queue.get()
-            try:
-                if event is None:
-                    return
-                await self._record(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("could not record event")
-            finally:
-                self._queue.task_done()
+        await self._queue.shutdown()
 
     async def _record(self, event: dict[str, Any]) -> None:
         result = self.correlator.correlate(event)
