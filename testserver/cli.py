@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -123,15 +124,57 @@ def _options(args: argparse.Namespace) -> object:
     )
 
 
+# Each reference component lives in its own package with a ``cli`` module exposing
+# ``configure_parser(parser: argparse.ArgumentParser) -> None`` and ``run(args) -> int``.
+# A component whose package does not exist yet is simply not offered.
+_COMPONENTS: dict[str, tuple[str, str]] = {
+    "controller-manager": ("testserver.controllers.cli", "run the controller-manager"),
+    "scheduler": ("testserver.scheduler.cli", "run the scheduler"),
+    "kubelet": ("testserver.kubelet.cli", "run a kubelet (real or fake nodes)"),
+    "proxy": ("testserver.proxy.cli", "run the service proxy"),
+    "dns": ("testserver.dns.cli", "run the cluster DNS server"),
+    "down": ("testserver.cluster.down_cli", "stop a cluster started with `up --detach`"),
+}
+
+
+def _component_module(module_name: str) -> Any | None:
+    import importlib
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec(module_name) is None:
+            return None
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(module_name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="testserver", description="The pyclientgo reference cluster.")
     sub = parser.add_subparsers(dest="command", required=True)
     api = sub.add_parser("apiserver", help="run the API server")
     _add_apiserver_flags(api)
-    up = sub.add_parser("up", help="run a local cluster (today: the API server) and print how to use it")
-    _add_apiserver_flags(up)
-    up.add_argument("--with-example", action="store_true", help="(reserved: start the example controller)")
+    up_module = _component_module("testserver.cluster.cli")
+    up = sub.add_parser("up", help="run a local cluster: the API server and every reference component")
+    if up_module is not None:
+        up_module.configure_parser(up)
+    else:
+        _add_apiserver_flags(up)
+        up.add_argument(
+            "--with-example", action="store_true", help="(reserved: start the example controller)"
+        )
+    modules: dict[str, Any] = {}
+    for command, (module_name, help_text) in _COMPONENTS.items():
+        module = _component_module(module_name)
+        if module is None:
+            continue
+        modules[command] = module
+        module.configure_parser(sub.add_parser(command, help=help_text))
     args = parser.parse_args(argv)
+    if args.command in modules:
+        return int(modules[args.command].run(args))
+    if args.command == "up" and up_module is not None:
+        return int(up_module.run(args))
 
     from testserver.apiserver.server import run_apiserver
 
