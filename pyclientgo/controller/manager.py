@@ -242,6 +242,14 @@ class Manager:
         """True while the leader-elected runnables run."""
         return self.elected.is_set() and (self.elector is None or self.elector.is_leader())
 
+    def informers_synced(self) -> bool:
+        """True when every informer started so far (of every factory) has synced."""
+        try:
+            self._informers_synced()
+        except PyClientGoError:
+            return False
+        return True
+
     def _informers_synced(self) -> None:
         for factory in self._factories:
             for key in factory.started():

@@ -64,6 +64,11 @@ class ProbeServer:
         self.readyz[name] = check
 
     @property
+    def serving(self) -> bool:
+        """True between :meth:`start` and :meth:`stop` (the port is bound)."""
+        return self._server is not None
+
+    @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
