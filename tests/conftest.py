@@ -19,7 +19,9 @@ KUBECTL = "/usr/bin/kubectl"
 @pytest.fixture(scope="session")
 def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServer]:
     """A real ``testserver apiserver`` on 127.0.0.1:<free port>, TLS, memory storage, 1 s bookmarks."""
-    server = TestServer(data_dir=tmp_path_factory.mktemp("apiserver"), bookmark_interval=1.0)
+    server = TestServer(
+        data_dir=tmp_path_factory.mktemp("apiserver"), bookmark_interval=1.0, standin_controllers=True
+    )
     server.start()
     try:
         yield server

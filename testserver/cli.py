@@ -89,6 +89,13 @@ def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
         default="30000-32767",
         help="inclusive port range for Service NodePorts (default 30000-32767)",
     )
+    p.add_argument(
+        "--standin-controllers",
+        action="store_true",
+        help="also do the controllers' work (default ServiceAccounts, namespace deletion, ResourceQuota "
+        "status, PDB allowance at eviction) for use without a controller-manager (default off: "
+        "kube-apiserver alone)",
+    )
     p.add_argument("--etcd-cafile", type=Path, default=None, help="etcd storage: CA to verify etcd (TLS)")
     p.add_argument("--etcd-certfile", type=Path, default=None, help="etcd storage: client certificate")
     p.add_argument("--etcd-keyfile", type=Path, default=None, help="etcd storage: client key")
@@ -117,6 +124,7 @@ def _options(args: argparse.Namespace) -> object:
         history_window=args.history_window,
         service_cluster_ip_range=args.service_cluster_ip_range,
         service_node_port_range=args.service_node_port_range,
+        standin_controllers=args.standin_controllers,
         etcd_cafile=args.etcd_cafile,
         etcd_certfile=args.etcd_certfile,
         etcd_keyfile=args.etcd_keyfile,

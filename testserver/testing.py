@@ -44,6 +44,7 @@ class TestServer(ChildProcess):
         startup_timeout: float = 30.0,
         extra_args: list[str] | None = None,
         history_window: int | None = None,
+        standin_controllers: bool = False,
     ) -> None:
         super().__init__(data_dir=data_dir, temp_prefix="testserver-", startup_timeout=startup_timeout)
         self.storage = storage
@@ -51,6 +52,9 @@ class TestServer(ChildProcess):
         self.tls = tls
         self.extra_args = extra_args or []
         self.history_window = history_window
+        self.standin_controllers = standin_controllers
+        """Run with ``--standin-controllers`` (the server does the controllers' work: default
+        ServiceAccounts, namespace deletion, quota status, PDB allowance); off = kube-apiserver alone."""
         self.url = ""
         self.kubeconfig = self.data_dir / "kubeconfig"
         self.startup_seconds = 0.0
@@ -94,6 +98,8 @@ class TestServer(ChildProcess):
             args += ["--history-window", str(self.history_window)]
         if not self.tls:
             args.append("--insecure")
+        if self.standin_controllers:
+            args.append("--standin-controllers")
         args += self.extra_args
         t0 = self._spawn_until(args, ready.exists, poll_interval=0.005)
         self.wall_startup_seconds = time.monotonic() - t0

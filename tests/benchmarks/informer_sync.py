@@ -146,7 +146,7 @@ async def _replay(cs: AsyncClientset, start_rv: str, updates: int) -> float:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    with TestServer(history_window=args.updates * 2 + 1000) as server:
+    with TestServer(history_window=args.updates * 2 + 1000, standin_controllers=True) as server:
         config = dataclasses.replace(load_config(kubeconfig=str(server.kubeconfig)), qps=-1)
         async with AsyncClientset(config) as cs:
             for k in range(NAMESPACES):

@@ -54,7 +54,10 @@ PODS = GroupVersionResource("", "v1", "pods")
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     srv = TestServer(
-        data_dir=tmp_path_factory.mktemp("convergence"), bookmark_interval=0.5, history_window=1500
+        data_dir=tmp_path_factory.mktemp("convergence"),
+        bookmark_interval=0.5,
+        history_window=1500,
+        standin_controllers=True,
     )
     srv.start()
     try:

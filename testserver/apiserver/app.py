@@ -19,6 +19,7 @@ import orjson
 from pyclientgo.apimachinery.registry import Registry
 from testserver.apiserver import protobuf
 from testserver.apiserver import status as st
+from testserver.apiserver.bootstrap import bootstrap
 from testserver.apiserver.crd import hooks as crd_hooks
 from testserver.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery
 from testserver.apiserver.faults import Faults
@@ -43,7 +44,6 @@ _HEALTH_CHECKS = (
 )
 _TEXT = b"text/plain; charset=utf-8"
 _ADMIN = User("admin", ("system:masters", "system:authenticated"))
-_BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 class ApiServerApp:
@@ -63,6 +63,7 @@ class ApiServerApp:
         bookmark_interval: float = 60.0,
         admission_options: Any = None,
         on_ready: Callable[[], None] | None = None,
+        client_ca: bytes | None = None,
     ) -> None:
         self._storage_factory = storage_factory
         self._registry_factory = registry_factory
@@ -72,6 +73,7 @@ class ApiServerApp:
         self._bookmark_interval = bookmark_interval
         self._admission_options = admission_options  # admission.AdmissionOptions (service ranges)
         self._on_ready = on_ready
+        self._client_ca = client_ca  # PEM published in kube-system/extension-apiserver-authentication
         self.storage: Storage | None = None
         self.routes: Routes | None = None
         self.rest: RestHandler | None = None
@@ -100,46 +102,13 @@ class ApiServerApp:
             admission_options=self._admission_options,
         )
         self.discovery = Discovery(self.routes, self._server_address)
-        await self._bootstrap()
+        await bootstrap(self.rest.admission.objects, client_ca=self._client_ca)
         await self.rest.admission.start()  # kubernetes Service, system PriorityClasses, default SAs
         await self._start_custom_resources()
         self.ready = True
         log.info("apiserver ready in %.3fs", time.perf_counter() - t0)
         if self._on_ready is not None:
             self._on_ready()
-
-    async def _bootstrap(self) -> None:
-        assert self.rest is not None and self.routes is not None and self.storage is not None
-        ns_route = self.routes.get("", "v1", "namespaces")
-        if ns_route is None:
-            return
-        from testserver.apiserver import objects as ob
-
-        for name in _BOOTSTRAP_NAMESPACES:
-            key = ns_route.key(None, name)
-            if await self.storage.get(key) is not None:
-                continue
-            obj = {
-                "kind": "Namespace",
-                "apiVersion": "v1",
-                "metadata": {
-                    "name": name,
-                    "uid": ob.new_uid(),
-                    "creationTimestamp": ob.now_rfc3339(),
-                    "labels": {"kubernetes.io/metadata.name": name},
-                },
-                "spec": {"finalizers": ["kubernetes"]},
-                "status": {"phase": "Active"},
-            }
-            ob.record_managed_fields(
-                obj, None, manager="kube-apiserver", operation="Update", api_version="v1"
-            )
-            from testserver.storage.errors import KeyExists
-
-            try:
-                await self.storage.create(key, ob.encode_for_storage(obj))
-            except KeyExists:
-                pass
 
     async def _start_custom_resources(self) -> None:
         """Serve the stored CRDs and start the CRD controller (testserver.apiserver.crd)."""

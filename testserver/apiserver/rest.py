@@ -985,8 +985,8 @@ class RestHandler:
             opts = await self._delete_options(req)
         await self.admission.admit_delete(req, route, namespace, name)  # NamespaceLifecycle, ...
         obj, kv, gone = await self._delete_one(route, namespace, name, opts)
-        if _core_kind(route) == "Namespace" and not gone:
-            self._spawn(self._clean_namespace(name))
+        if _core_kind(route) == "Namespace" and not gone and self.admission.options.standin_controllers:
+            self._spawn(self._clean_namespace(name))  # the namespace controller's work (stand-in)
         if gone and not route.return_deleted:
             details = {
                 "name": name,
@@ -1143,7 +1143,8 @@ class RestHandler:
             },
         )
 
-    # -- namespaces: the server finalises deleted namespaces itself (no namespace controller yet) --
+    # -- namespaces: with the stand-in controllers the server empties and finalises deleted
+    # namespaces itself (kube's namespace controller; off: the namespace stays Terminating) --
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -59,6 +59,9 @@ class ServerOptions:
     """CIDR that Service cluster IPs are allocated from (the first address is the kubernetes Service's)."""
     service_node_port_range: str = "30000-32767"
     """Inclusive range that Service NodePorts are allocated from."""
+    standin_controllers: bool = False
+    """Do the controllers' work the server alone would leave undone (default ServiceAccounts,
+    namespace deletion, ResourceQuota status, PDB allowance at eviction); off = kube-apiserver alone."""
 
 
 def _storage_factory(
@@ -169,6 +172,7 @@ async def serve(opts: ServerOptions) -> int:
         server_address=f"{host_for_url}:{opts.port}",
         bookmark_interval=opts.bookmark_interval,
         admission_options=_admission_options(opts),
+        client_ca=creds.ca_cert.read_bytes() if creds is not None else None,
     )
     kwargs: dict[str, Any] = {}
     if creds is not None:
@@ -238,6 +242,7 @@ def _admission_options(opts: ServerOptions) -> Any:
     return AdmissionOptions(
         service_cluster_ip_range=opts.service_cluster_ip_range,
         service_node_port_range=opts.service_node_port_range,
+        standin_controllers=opts.standin_controllers,
     )
 
 

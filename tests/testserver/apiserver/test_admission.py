@@ -23,6 +23,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServer]:
     server = TestServer(
         data_dir=tmp_path_factory.mktemp("small-ranges"),
         storage="sqlite:state.db",
+        standin_controllers=True,
         extra_args=["--service-cluster-ip-range", "10.0.0.0/29", "--service-node-port-range", "30000-30002"],
     )
     server.start()

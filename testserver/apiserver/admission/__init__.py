@@ -7,10 +7,13 @@ storage. Plugins, in order: NamespaceLifecycle, LimitRanger, ServiceAccount, Pri
 DefaultTolerationSeconds, ResourceQuota (:mod:`.chain` has the interface, one module per plugin).
 dryRun=All runs everything but reserves nothing and creates no side objects.
 
-At start (:meth:`Admission.start`) the server makes what kube's bootstrap and controllers would:
-the ``kubernetes`` Service in ``default`` (first IP of the service range), the
-``system-node-critical``/``system-cluster-critical`` PriorityClasses, a ``default``
-ServiceAccount in every namespace, and keeps ResourceQuota status current (see :mod:`.loops`).
+At start (:meth:`Admission.start`) the server makes what kube-apiserver's bootstrap makes: the
+``kubernetes`` Service in ``default`` (first IP of the service range) and the
+``system-node-critical``/``system-cluster-critical`` PriorityClasses. With
+``standin_controllers`` (``--standin-controllers``, off by default: kube-apiserver alone does none
+of it) the server also plays controller-manager parts: a ``default`` ServiceAccount in every
+namespace, ResourceQuota status kept current (see :mod:`.loops`) and PodDisruptionBudget
+allowance computed at eviction.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ class AdmissionOptions:
     """CIDR that Service cluster IPs come from (``--service-cluster-ip-range``)."""
     service_node_port_range: str = DEFAULT_SERVICE_NODE_PORT_RANGE
     """Inclusive port range for NodePorts (``--service-node-port-range``)."""
+    standin_controllers: bool = False
+    """Play the controllers' parts the server would otherwise wait for (``--standin-controllers``):
+    default ServiceAccounts, ResourceQuota status, namespace content deletion and finalization,
+    PodDisruptionBudget allowance at eviction. Off: kube-apiserver alone."""
 
 
 def _dry_run(req: Request | None) -> bool:
@@ -64,18 +71,21 @@ class Admission:
         self.allocations = ServiceAllocations(
             IPRange(self.options.service_cluster_ip_range), PortRange(self.options.service_node_port_range)
         )
+        standin = self.options.standin_controllers
         self.quota = QuotaStatusUpdater(self.objects)
         self.chain = AdmissionChain(
             [
                 NamespaceLifecycle(self.objects),
                 LimitRanger(self.objects),
-                ServiceAccount(self.objects),
+                ServiceAccount(self.objects, create_default=standin),
                 Priority(self.objects),
                 DefaultTolerationSeconds(),
-                ResourceQuota(self.objects, self.quota),
+                ResourceQuota(self.objects, self.quota if standin else None),
             ]
         )
-        self.loops = BackgroundLoops(self.objects, self.allocations, self.quota)
+        self.loops = BackgroundLoops(
+            self.objects, self.allocations, self.quota if standin else None, service_accounts=standin
+        )
         self.started = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -90,7 +100,8 @@ class Admission:
                 obj = {k: (dict(v) if isinstance(v, dict) else v) for k, v in pc.items()}
                 await self.objects.create_system("scheduling.k8s.io", "priorityclasses", obj)
         await self._kubernetes_service()
-        self.quota.start()
+        if self.options.standin_controllers:
+            self.quota.start()
         await self.loops.start()
         self.started = True
 
@@ -152,7 +163,9 @@ class Admission:
         meta.setdefault("uid", ob.new_uid())
         registry.prepare_create(route.kind, route.group, obj)
         status = registry.initial_status(route.kind, route.group, obj)
-        if "status" in route.subresources or status is not None:
+        if registry.keeps_status_on_create(route.kind, route.group):
+            pass  # the Node strategy keeps the status sent (the kubelet registers that way)
+        elif "status" in route.subresources or status is not None:
             if status is None:
                 obj.pop("status", None)
             else:
@@ -198,8 +211,16 @@ class Admission:
     async def admit_eviction(
         self, req: Request | None, route: ResourceRoute, namespace: str, name: str
     ) -> None:
-        """pods/eviction: PodDisruptionBudgets (429 when the budget is spent)."""
-        await check_eviction(self.objects, namespace, name)
+        """pods/eviction: PodDisruptionBudgets (429 when the budget is spent). The allowance is the
+        disruption controller's ``status.disruptionsAllowed`` (decremented here, as kube's eviction
+        REST does), or with the stand-ins computed from the matching pods."""
+        await check_eviction(
+            self.objects,
+            namespace,
+            name,
+            compute=self.options.standin_controllers,
+            dry_run=_dry_run(req),
+        )
 
 
 _ = UPDATE

@@ -1,6 +1,6 @@
-"""The server's own background loops, standing in for controller-manager parts that admission
-depends on: one storage watch over ``/registry/`` feeds the Service allocation state, creates the
-``default`` ServiceAccount in every namespace, and marks namespaces for quota status updates.
+"""The server's own background loop: one storage watch over ``/registry/`` feeds the Service
+allocation state; with the stand-in controllers on it also creates the ``default`` ServiceAccount
+in every namespace and marks namespaces for quota status updates (controller-manager's work).
 
 Started by :meth:`testserver.apiserver.admission.Admission.start`; a watch that falls behind is
 restarted from a fresh list.
@@ -32,7 +32,7 @@ class BackgroundLoops:
         self,
         objects: ObjectAccess,
         allocations: ServiceAllocations,
-        quota: QuotaStatusUpdater,
+        quota: QuotaStatusUpdater | None,
         *,
         service_accounts: bool = True,
     ) -> None:
@@ -87,7 +87,7 @@ class BackgroundLoops:
             for kv in page.items:
                 self.allocations.observe(kv.key, orjson.loads(kv.value))
         quota_route = self.objects.route("", "resourcequotas")
-        if quota_route is not None:
+        if quota_route is not None and self.quota is not None:
             page = await storage.list(quota_route.prefix(None), revision=revision)
             for kv in page.items:
                 ns = orjson.loads(kv.value)["metadata"].get("namespace", "")
@@ -126,6 +126,7 @@ class BackgroundLoops:
 
     def _handle(self, event: WatchEvent) -> None:
         key = event.kv.key
+        quota = self.quota
         if key.startswith(self._svc_prefix):
             obj = None if event.type is EventType.DELETED else orjson.loads(event.kv.value)
             self.allocations.observe(key, obj)
@@ -136,13 +137,15 @@ class BackgroundLoops:
                 self._sa_tasks.add(task)
                 task.add_done_callback(self._sa_tasks.discard)
             return
+        if quota is None:
+            return
         for prefix, route in self._namespaced:
             if key.startswith(prefix):
                 namespace = key[len(prefix) :].split("/", 1)[0]
                 if route.group == "" and route.kind == "ResourceQuota":
                     self._quota_namespaces.add(namespace)
                 if namespace in self._quota_namespaces:
-                    self.quota.touch(namespace)
+                    quota.touch(namespace)
                 break
 
     async def _ensure_sa(self, namespace: str) -> None:

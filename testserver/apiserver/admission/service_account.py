@@ -2,10 +2,11 @@
 (403 ``error looking up service account ns/x: serviceaccount "x" not found``), and the API
 access token volume (``kube-api-access-*``) is mounted unless automounting is off.
 
-There is no controller-manager yet, so this module also plays kube's serviceaccount controller:
-:func:`ensure_default_service_account` creates ``default`` in a namespace (run for every namespace
-by the background loop, and on demand when a pod arrives first), so a pod can be created right
-after ``kubectl create namespace``.
+With the stand-in controllers on (``--standin-controllers``) this module also plays kube's
+serviceaccount controller: :func:`ensure_default_service_account` creates ``default`` in a namespace
+(run for every namespace by the background loop, and on demand when a pod arrives first), so a pod
+can be created right after ``kubectl create namespace``. Off (kube-apiserver alone), a pod waits
+for the controller-manager's ServiceAccount and is refused with 403 until it exists.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ def _token_volume() -> dict[str, Any]:
 class ServiceAccount(Plugin):
     name = "ServiceAccount"
 
-    def __init__(self, objects: ObjectAccess) -> None:
+    def __init__(self, objects: ObjectAccess, *, create_default: bool = False) -> None:
         self.objects = objects
+        self.create_default = create_default
 
     def handles(self, a: Attributes) -> bool:
         return a.operation == CREATE and a.is_kind("", "Pod") and not a.subresource
@@ -79,10 +81,10 @@ class ServiceAccount(Plugin):
         spec["serviceAccountName"] = name
         spec["serviceAccount"] = name
         account = await self.objects.get("", "serviceaccounts", a.namespace, name)
-        if account is None and name == "default" and not a.dry_run:
+        if account is None and name == "default" and self.create_default and not a.dry_run:
             await ensure_default_service_account(self.objects, a.namespace)
             account = await self.objects.get("", "serviceaccounts", a.namespace, name)
-        if account is None and name == "default" and a.dry_run:
+        if account is None and name == "default" and self.create_default and a.dry_run:
             account = {"metadata": {"name": "default"}}
         if account is None:
             raise forbidden(

@@ -21,7 +21,13 @@ from testserver.apiserver.registry import field as fe
 from testserver.apiserver.registry.defaults_core import CORE_DEFAULTERS
 from testserver.apiserver.registry.defaults_workloads import WORKLOAD_DEFAULTERS
 from testserver.apiserver.registry.meta import name_validator, validate_object_meta
-from testserver.apiserver.registry.prepare import initial_status, prepare_create, prepare_update, qos_class
+from testserver.apiserver.registry.prepare import (
+    initial_status,
+    keeps_status_on_create,
+    prepare_create,
+    prepare_update,
+    qos_class,
+)
 from testserver.apiserver.registry.validation_core import CORE_UPDATE_VALIDATORS, CORE_VALIDATORS
 from testserver.apiserver.registry.validation_workloads import (
     WORKLOAD_UPDATE_VALIDATORS,
@@ -31,6 +37,7 @@ from testserver.apiserver.registry.validation_workloads import (
 __all__ = [
     "apply_defaults",
     "initial_status",
+    "keeps_status_on_create",
     "prepare_create",
     "prepare_update",
     "qos_class",

@@ -6,6 +6,7 @@ value the client sent. Shapes that are not objects are left alone for validation
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 __all__ = [
@@ -230,7 +231,20 @@ def _default_namespace(obj: dict[str, Any]) -> None:
 
 
 def _default_secret(obj: dict[str, Any]) -> None:
+    """Type ``Opaque``, and ``stringData`` merged into ``data`` (base64, overriding) and dropped:
+    kube's v1 → internal conversion, so ``stringData`` is write-only and never stored."""
     obj.setdefault("type", "Opaque")
+    string_data = obj.get("stringData")
+    if "stringData" not in obj:
+        return
+    if isinstance(string_data, dict):
+        data = obj.get("data")
+        if not isinstance(data, dict):
+            data = obj["data"] = {}
+        for key, value in string_data.items():
+            if isinstance(value, str):
+                data[key] = base64.b64encode(value.encode()).decode()
+    del obj["stringData"]
 
 
 def default_pvc_spec(spec: Any) -> None:

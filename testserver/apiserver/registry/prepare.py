@@ -7,7 +7,19 @@ from typing import Any
 
 from testserver.apiserver.registry.values import as_dict
 
-__all__ = ["initial_status", "prepare_create", "prepare_update", "qos_class"]
+__all__ = ["initial_status", "keeps_status_on_create", "prepare_create", "prepare_update", "qos_class"]
+
+# Kinds whose PrepareForCreate keeps the status the client sent (kube's pkg/registry/*/strategy.go):
+# the kubelet registers its Node with capacity, allocatable, addresses and conditions. Every other
+# built-in kind with a status subresource resets it on create (Pods to Pending, Namespaces to
+# Active, the rest to empty), and so do custom resources whose CRD enables /status.
+_KEEPS_STATUS_ON_CREATE = frozenset({("", "Node")})
+
+
+def keeps_status_on_create(kind: str, group: str) -> bool:
+    """Whether a create of (group, kind) stores the status sent with it."""
+    return (group, kind) in _KEEPS_STATUS_ON_CREATE
+
 
 _EMPTY_STATUS = frozenset(
     {
@@ -97,6 +109,12 @@ def prepare_create(kind: str, group: str, obj: dict[str, Any]) -> None:
     """``PrepareForCreate`` of a built-in kind (Jobs: generated selector and template labels)."""
     if (group, kind) == ("batch", "Job"):
         _job_selector(obj)
+    elif (group, kind) == ("", "Node"):  # nodeStrategy: the dynamic kubelet config is gone
+        spec, status = obj.get("spec"), obj.get("status")
+        if isinstance(spec, dict):
+            spec.pop("configSource", None)
+        if isinstance(status, dict):
+            status.pop("config", None)
 
 
 def _carry_service_allocations(new: dict[str, Any], old: dict[str, Any]) -> None:
