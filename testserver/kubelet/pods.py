@@ -1,0 +1,699 @@
+"""Pod workers and pod status (pod_workers.go, kubelet_pods.go:generateAPIPodStatus/getPhase,
+kuberuntime_manager.go:SyncPod, status/status_manager.go).
+
+A :class:`PodWorker` owns one pod: it admits it (``OutOfcpu``/``OutOfmemory``/``OutOfpods`` Failed
+statuses), runs its sandbox, init containers in order (sidecars, init containers with
+``restartPolicy: Always``, keep running), then its containers; restarts exited containers per
+``restartPolicy`` with kube's CrashLoopBackOff (10 s doubling to 300 s, reset after 600 s); on
+deletion stops every container (grace from ``deletionGracePeriodSeconds``), writes the terminal status
+and deletes the pod with grace 0. Status is PATCHed (``pods/status``) only when it changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyclientgo.apimachinery.quantity import Quantity
+from pyclientgo.errors import NotFound
+from pyclientgo.kubernetes import AsyncClientset
+from testserver.kubelet.runtime import (
+    ContainerConfig,
+    ContainerState,
+    ContainerStatus,
+    PodSandboxConfig,
+    RuntimeService,
+)
+
+__all__ = ["BackOff", "PodWorker", "generate_pod_status", "pod_requests"]
+
+log = logging.getLogger("kubelet")
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+def _time(t: _dt.datetime | None) -> str | None:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t is not None else None
+
+
+@dataclass
+class BackOff:
+    """The kubelet's crash-loop back-off: ``initial`` doubling to ``maximum``, forgotten after
+    ``reset`` seconds without a restart (kubelet.go ``flowcontrol.NewBackOff`` + ``HasExpiredFunc``)."""
+
+    initial: float = 10.0
+    maximum: float = 300.0
+    reset: float = 600.0
+    _entries: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def next(self, key: str, now: float) -> float:
+        """Record a restart of ``key`` at ``now``; the delay before it may start."""
+        delay, last = self._entries.get(key, (0.0, 0.0))
+        if delay == 0.0 or now - last > self.reset:
+            delay = self.initial
+        else:
+            delay = min(delay * 2, self.maximum)
+        self._entries[key] = (delay, now)
+        return delay
+
+    def current(self, key: str) -> float:
+        return self._entries.get(key, (self.initial, 0.0))[0]
+
+
+def pod_requests(pod: dict[str, Any]) -> dict[str, Quantity]:
+    """cpu and memory requests as kube counts them: max(sum of containers + sidecars, each init)."""
+    spec = pod.get("spec") or {}
+    total: dict[str, Quantity] = {}
+    for c in spec.get("containers") or []:
+        for k, v in ((c.get("resources") or {}).get("requests") or {}).items():
+            total[k] = total.get(k, Quantity.parse("0")) + Quantity.parse(str(v))
+    sidecars: dict[str, Quantity] = {}
+    for c in spec.get("initContainers") or []:
+        req = {
+            k: Quantity.parse(str(v)) for k, v in ((c.get("resources") or {}).get("requests") or {}).items()
+        }
+        if c.get("restartPolicy") == "Always":
+            for k, v in req.items():
+                sidecars[k] = sidecars.get(k, Quantity.parse("0")) + v
+            continue
+        for k, v in req.items():
+            with_sidecars = v + sidecars.get(k, Quantity.parse("0"))
+            if with_sidecars.as_fraction() > total.get(k, Quantity.parse("0")).as_fraction():
+                total[k] = with_sidecars
+    for k, v in sidecars.items():
+        total[k] = total.get(k, Quantity.parse("0")) + v
+    for k, v in (spec.get("overhead") or {}).items():
+        total[k] = total.get(k, Quantity.parse("0")) + Quantity.parse(str(v))
+    return total
+
+
+def _qos(pod: dict[str, Any]) -> str:
+    spec = pod.get("spec") or {}
+    containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
+    any_set, guaranteed = False, True
+    for c in containers:
+        res = c.get("resources") or {}
+        req, lim = res.get("requests") or {}, res.get("limits") or {}
+        if req or lim:
+            any_set = True
+        for r in ("cpu", "memory"):
+            if r not in lim or (r in req and Quantity.parse(str(req[r])) != Quantity.parse(str(lim[r]))):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+@dataclass
+class _Ctr:
+    """What the worker knows of one container of the pod."""
+
+    spec: dict[str, Any]
+    init: bool
+    sidecar: bool
+    restart_count: int = 0
+    current: ContainerStatus | None = None
+    last: ContainerStatus | None = None
+    waiting_reason: str = "ContainerCreating"
+    waiting_message: str = ""
+    backoff_until: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return str(self.spec["name"])
+
+
+def _state(c: _Ctr) -> dict[str, Any]:
+    cur = c.current
+    if cur is not None and cur.state == ContainerState.RUNNING and not c.waiting_reason == "CrashLoopBackOff":
+        return {"running": {"startedAt": _time(cur.started_at)}}
+    if cur is not None and cur.state == ContainerState.EXITED and c.waiting_reason != "CrashLoopBackOff":
+        return {"terminated": _terminated(cur)}
+    waiting: dict[str, Any] = {"reason": c.waiting_reason}
+    if c.waiting_message:
+        waiting["message"] = c.waiting_message
+    return {"waiting": waiting}
+
+
+def _terminated(s: ContainerStatus) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "exitCode": s.exit_code,
+        "reason": s.reason or ("Completed" if s.exit_code == 0 else "Error"),
+        "startedAt": _time(s.started_at),
+        "finishedAt": _time(s.finished_at),
+        "containerID": f"pyclientgo://{s.id}",
+    }
+    if s.message:
+        out["message"] = s.message
+    return out
+
+
+def _container_status(c: _Ctr, ready: bool) -> dict[str, Any]:
+    state = _state(c)
+    running = "running" in state
+    out: dict[str, Any] = {
+        "name": c.name,
+        "state": state,
+        "lastState": {"terminated": _terminated(c.last)} if c.last is not None else {},
+        "ready": ready and running,
+        "restartCount": c.restart_count,
+        "image": c.spec.get("image", ""),
+        "imageID": c.current.image_ref if c.current is not None else "",
+        "started": running,
+    }
+    if c.current is not None:
+        out["containerID"] = f"pyclientgo://{c.current.id}"
+    return out
+
+
+def _cond(
+    type_: str, status: bool, prev: dict[str, dict[str, Any]], now: str, reason: str = "", message: str = ""
+) -> dict[str, Any]:
+    s = "True" if status else "False"
+    old = prev.get(type_)
+    out: dict[str, Any] = {
+        "type": type_,
+        "status": s,
+        "lastProbeTime": None,
+        "lastTransitionTime": old["lastTransitionTime"] if old and old.get("status") == s else now,
+    }
+    if reason:
+        out["reason"] = reason
+    if message:
+        out["message"] = message
+    return out
+
+
+def generate_pod_status(
+    pod: dict[str, Any],
+    inits: list[_Ctr],
+    ctrs: list[_Ctr],
+    *,
+    sandbox_ready: bool,
+    host_ip: str,
+    pod_ip: str,
+) -> dict[str, Any]:
+    """The pod status as ``generateAPIPodStatus`` writes it (phase, conditions in kube's order,
+    container statuses, IPs, qosClass)."""
+    spec = pod.get("spec") or {}
+    old = pod.get("status") or {}
+    prev = {c["type"]: c for c in old.get("conditions") or [] if c.get("type")}
+    now = _time(_now()) or ""
+    policy = spec.get("restartPolicy", "Always")
+    # phase (getPhase)
+    init_failed = (
+        any(
+            c.current is not None and c.current.state == ContainerState.EXITED and c.current.exit_code != 0
+            for c in inits
+            if not c.sidecar
+        )
+        and policy == "Never"
+    )
+    inits_done = all(
+        c.sidecar
+        or (c.current is not None and c.current.state == ContainerState.EXITED and c.current.exit_code == 0)
+        for c in inits
+    )
+    sidecars_started = all(
+        c.current is not None and c.current.state == ContainerState.RUNNING for c in inits if c.sidecar
+    )
+    initialized = inits_done and sidecars_started
+    running = sum(1 for c in ctrs if c.current is not None and c.current.state == ContainerState.RUNNING)
+    waiting = sum(1 for c in ctrs if c.current is None or "waiting" in _state(c))
+    stopped = sum(1 for c in ctrs if c.current is not None and c.current.state == ContainerState.EXITED)
+    succeeded = sum(
+        1
+        for c in ctrs
+        if c.current is not None and c.current.state == ContainerState.EXITED and c.current.exit_code == 0
+    )
+    if init_failed:
+        phase = "Failed"
+    elif not initialized or (
+        waiting > 0
+        and not any(c.last is not None for c in ctrs if "waiting" in _state(c))
+        and running == 0
+        and stopped == 0
+    ):
+        phase = "Pending"
+    elif running > 0:
+        phase = "Running"
+    elif stopped == len(ctrs) and ctrs:
+        if policy == "Always":
+            phase = "Running"
+        elif succeeded == len(ctrs):
+            phase = "Succeeded"
+        elif policy == "Never":
+            phase = "Failed"
+        else:
+            phase = "Running"
+    elif waiting > 0 and any(c.last is not None for c in ctrs):
+        phase = "Running"
+    else:
+        phase = "Pending"
+    if phase in ("Succeeded", "Failed") or old.get("phase") in ("Succeeded", "Failed"):
+        phase = old.get("phase") if old.get("phase") in ("Succeeded", "Failed") else phase
+    # conditions
+    not_ready = [
+        c.name
+        for c in ctrs
+        if not (
+            c.current is not None and c.current.state == ContainerState.RUNNING and "running" in _state(c)
+        )
+    ]
+    not_ready += [
+        c.name
+        for c in inits
+        if c.sidecar and not (c.current is not None and c.current.state == ContainerState.RUNNING)
+    ]
+    terminal = phase in ("Succeeded", "Failed")
+    conditions = [
+        _cond(
+            "PodReadyToStartContainers",
+            (sandbox_ready and not terminal) or (sandbox_ready and phase == "Running"),
+            prev,
+            now,
+        )
+    ]
+    if initialized:
+        conditions.append(_cond("Initialized", True, prev, now))
+    else:
+        pending = [
+            c.name
+            for c in inits
+            if not (c.sidecar and c.current is not None and c.current.state == ContainerState.RUNNING)
+            and not (
+                c.current is not None
+                and c.current.state == ContainerState.EXITED
+                and c.current.exit_code == 0
+            )
+        ]
+        conditions.append(
+            _cond(
+                "Initialized",
+                False,
+                prev,
+                now,
+                "ContainersNotInitialized",
+                f"containers with incomplete status: [{' '.join(pending)}]",
+            )
+        )
+    if phase == "Succeeded":
+        ready_c = _cond("Ready", False, prev, now, "PodCompleted")
+        cready = _cond("ContainersReady", False, prev, now, "PodCompleted")
+    elif not_ready or terminal:
+        msg = f"containers with unready status: [{' '.join(not_ready)}]"
+        ready_c = _cond("Ready", False, prev, now, "ContainersNotReady", msg)
+        cready = _cond("ContainersReady", False, prev, now, "ContainersNotReady", msg)
+    else:
+        ready_c = _cond("Ready", True, prev, now)
+        cready = _cond("ContainersReady", True, prev, now)
+    conditions += [ready_c, cready]
+    if "PodScheduled" in prev:
+        conditions.append(prev["PodScheduled"])
+    else:
+        conditions.append(_cond("PodScheduled", True, prev, now))
+    status: dict[str, Any] = {
+        "phase": phase,
+        "conditions": conditions,
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
+        "podIP": pod_ip,
+        "podIPs": [{"ip": pod_ip}],
+        "startTime": old.get("startTime") or now,
+        "qosClass": _qos(pod),
+        "containerStatuses": [_container_status(c, ready=True) for c in ctrs],
+    }
+    if inits:
+        status["initContainerStatuses"] = [_container_status(c, ready=c.sidecar) for c in inits]
+    return status
+
+
+class PodWorker:
+    """The worker of one pod (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        pod: dict[str, Any],
+        clientset: AsyncClientset,
+        runtime: RuntimeService,
+        recorder: Any,
+        node_ip: str,
+        backoff: BackOff,
+        on_done: Any,
+    ) -> None:
+        self.pod = pod
+        self.cs = clientset
+        self.runtime = runtime
+        self.recorder = recorder
+        self.node_ip = node_ip
+        self.backoff = backoff
+        self.on_done = on_done
+        self.wake = asyncio.Event()
+        self.sandbox_id: str | None = None
+        spec = pod.get("spec") or {}
+        self.inits = [
+            _Ctr(
+                c,
+                True,
+                c.get("restartPolicy") == "Always",
+                waiting_reason="PodInitializing" if False else "ContainerCreating",
+            )
+            for c in spec.get("initContainers") or []
+        ]
+        self.ctrs = [
+            _Ctr(
+                c,
+                False,
+                False,
+                waiting_reason="PodInitializing" if spec.get("initContainers") else "ContainerCreating",
+            )
+            for c in spec.get("containers") or []
+        ]
+        self._last_status: dict[str, Any] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def key(self) -> str:
+        meta = self.pod["metadata"]
+        return f"{meta.get('namespace')}/{meta.get('name')}"
+
+    def update(self, pod: dict[str, Any]) -> None:
+        self.pod = pod
+        self.wake.set()
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name=f"pod-worker-{self.key}")
+
+    async def _run(self) -> None:
+        try:
+            await self._loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("pod worker %s failed", self.key)
+        finally:
+            self.on_done(self)
+
+    def _deleting(self) -> bool:
+        return bool(self.pod["metadata"].get("deletionTimestamp"))
+
+    def _event(self, type_: str, reason: str, message: str) -> None:
+        self.recorder.event(self.pod, type_, reason, message)
+
+    async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if not self._deleting() and (self.pod.get("status") or {}).get("phase") not in (
+            "Succeeded",
+            "Failed",
+        ):
+            sandbox_meta = self.pod["metadata"]
+            self.sandbox_id = await self.runtime.run_pod_sandbox(
+                PodSandboxConfig(
+                    name=sandbox_meta["name"],
+                    namespace=sandbox_meta.get("namespace", "default"),
+                    uid=sandbox_meta.get("uid", ""),
+                    annotations=dict(sandbox_meta.get("annotations") or {}),
+                )
+            )
+        while True:
+            if self._deleting():
+                await self._terminate()
+                return
+            if self.sandbox_id is None:
+                return
+            delay = await self._sync(loop.time())
+            await self._write_status()
+            phase = (self._last_status or {}).get("phase")
+            if phase in ("Succeeded", "Failed"):
+                await self._stop_all(0)  # a terminal pod's sidecars go too
+                await self.runtime.stop_pod_sandbox(self.sandbox_id)
+                await self._write_status()
+                # wait for deletion
+                while not self._deleting():
+                    self.wake.clear()
+                    await self.wake.wait()
+                await self._terminate()
+                return
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def _refresh(self) -> None:
+        for c in self.inits + self.ctrs:
+            if c.current is not None:
+                try:
+                    c.current = await self.runtime.container_status(c.current.id)
+                except KeyError:
+                    pass
+
+    async def _start(self, c: _Ctr) -> None:
+        assert self.sandbox_id is not None
+        image = c.spec.get("image", "")
+        try:
+            ref = await self.runtime.pull_image(image)
+        except Exception as err:
+            c.waiting_reason, c.waiting_message = "ErrImagePull", str(err)
+            self._event("Warning", "Failed", f"Failed to pull image {image!r}: {err}")
+            return
+        del ref
+        self._event("Normal", "Pulled", f"Container image {image!r} already present on machine")
+        if c.current is not None:
+            c.last = c.current
+            c.restart_count += 1
+        try:
+            cid = await self.runtime.create_container(
+                self.sandbox_id,
+                ContainerConfig(
+                    name=c.name,
+                    image=image,
+                    command=list(c.spec.get("command") or []),
+                    args=list(c.spec.get("args") or []),
+                    env=_env(self.pod, c.spec, self.node_ip),
+                    attempt=c.restart_count,
+                    init=c.init and not c.sidecar,
+                ),
+            )
+        except Exception as err:
+            c.waiting_reason, c.waiting_message = "CreateContainerError", str(err)
+            self._event("Warning", "Failed", f"Error: {err}")
+            return
+        self._event("Normal", "Created", f"Created container: {c.name}")
+        try:
+            await self.runtime.start_container(cid)
+        except Exception as err:
+            c.current = await self.runtime.container_status(cid)
+            c.waiting_reason, c.waiting_message = "RunContainerError", str(err)
+            self._event("Warning", "Failed", f"Error: {err}")
+            return
+        c.current = await self.runtime.container_status(cid)
+        c.waiting_reason, c.waiting_message = "", ""
+        self._event("Normal", "Started", f"Started container {c.name}")
+
+    def _should_restart(self, c: _Ctr) -> bool:
+        assert c.current is not None
+        policy = "Always" if c.sidecar else (self.pod.get("spec") or {}).get("restartPolicy", "Always")
+        if policy == "Always":
+            return True
+        if policy == "OnFailure":
+            return c.current.exit_code != 0
+        return False
+
+    async def _start_or_backoff(self, c: _Ctr, now: float) -> float | None:
+        """(Re)start ``c`` now, or set CrashLoopBackOff; the seconds to wait, if any."""
+        if c.current is None:
+            await self._start(c)
+            return None
+        key = f"{self.pod['metadata'].get('uid')}/{c.name}"
+        if c.backoff_until == 0.0:
+            c.backoff_until = now + self.backoff.next(key, now)
+        if now < c.backoff_until:
+            if c.waiting_reason != "CrashLoopBackOff":
+                c.waiting_reason = "CrashLoopBackOff"
+                c.waiting_message = (
+                    f"back-off {_dur(self.backoff.current(key))} restarting failed container={c.name} "
+                    f"pod={self.pod['metadata']['name']}_{self.pod['metadata'].get('namespace')}"
+                    f"({self.pod['metadata'].get('uid')})"
+                )
+                self._event(
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {c.name} in pod {self.pod['metadata']['name']}_{self.pod['metadata'].get('namespace')}({self.pod['metadata'].get('uid')})",
+                )
+            return c.backoff_until - now
+        c.backoff_until = 0.0
+        await self._start(c)
+        return None
+
+    async def _sync(self, now: float) -> float:
+        """One SyncPod: start what should run; the seconds until the next look."""
+        await self._refresh()
+        wait = 1.0
+        for c in self.inits:
+            if c.current is not None and c.current.state == ContainerState.RUNNING:
+                if c.sidecar:
+                    continue
+                return wait  # an init container runs: wait for it
+            if c.current is not None and c.current.state == ContainerState.EXITED:
+                if not c.sidecar and c.current.exit_code == 0:
+                    continue
+                if not self._should_restart(c):
+                    return wait  # failed init with Never: the pod fails
+                d = await self._start_or_backoff(c, now)
+                return min(wait, d) if d is not None else 0.05
+            if c.current is None:
+                await self._start(c)
+                if not c.sidecar:
+                    return 0.05
+        for c in self.ctrs:
+            if c.current is None:
+                await self._start(c)
+            elif c.current.state == ContainerState.EXITED and self._should_restart(c):
+                d = await self._start_or_backoff(c, now)
+                if d is not None:
+                    wait = min(wait, d)
+        return wait
+
+    async def _stop_all(self, grace: float) -> None:
+        ordered = self.ctrs + list(reversed([c for c in self.inits if c.sidecar]))
+
+        async def stop(c: _Ctr) -> None:
+            if c.current is not None and c.current.state == ContainerState.RUNNING:
+                self._event("Normal", "Killing", f"Stopping container {c.name}")
+                await self.runtime.stop_container(c.current.id, grace)
+
+        await asyncio.gather(*(stop(c) for c in ordered if not c.sidecar))
+        for c in ordered:
+            if c.sidecar:
+                await stop(c)
+        await self._refresh()
+
+    async def _terminate(self) -> None:
+        meta = self.pod["metadata"]
+        grace = float(meta.get("deletionGracePeriodSeconds") or 0)
+        if self.sandbox_id is not None:
+            await self._stop_all(max(grace, 2.0) if grace else 0.0)
+            for c in self.ctrs:
+                if c.waiting_reason == "CrashLoopBackOff":
+                    c.waiting_reason = ""
+            await self._write_status(terminating=True)
+            await self.runtime.stop_pod_sandbox(self.sandbox_id)
+            await self.runtime.remove_pod_sandbox(self.sandbox_id)
+        try:
+            await self.cs.core_v1.pods(meta.get("namespace")).delete(
+                meta["name"], grace_period_seconds=0, preconditions={"uid": meta.get("uid")}
+            )
+        except NotFound:
+            pass
+        except Exception as err:
+            log.error("failed to delete pod %s: %s", self.key, err)
+
+    async def _write_status(self, terminating: bool = False) -> None:
+        status = generate_pod_status(
+            self.pod,
+            self.inits,
+            self.ctrs,
+            sandbox_ready=self.sandbox_id is not None and not terminating,
+            host_ip=self.node_ip,
+            pod_ip=self.node_ip,
+        )
+        if terminating and status["phase"] not in ("Succeeded", "Failed"):
+            codes = [c.current.exit_code for c in self.ctrs if c.current is not None]
+            status["phase"] = "Succeeded" if codes and all(x == 0 for x in codes) else "Failed"
+        if _comparable(status) == _comparable(self._last_status):
+            return
+        meta = self.pod["metadata"]
+        try:
+            await self.cs.core_v1.pods(meta.get("namespace")).patch(
+                meta["name"],
+                {"metadata": {"uid": meta.get("uid")}, "status": status},
+                patch_type="strategic",
+                subresource="status",
+            )
+            self._last_status = status
+        except NotFound:
+            self._last_status = status
+        except Exception as err:
+            log.error("Failed to update status for pod %s: %s", self.key, err)
+
+
+def _comparable(status: dict[str, Any] | None) -> Any:
+    if status is None:
+        return None
+    out = dict(status)
+    out["conditions"] = [
+        {k: v for k, v in c.items() if k not in ("lastProbeTime", "lastTransitionTime")}
+        for c in status["conditions"]
+    ]
+    out.pop("startTime", None)
+    return out
+
+
+def _dur(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 60}m{s % 60}s" if s >= 60 else f"{s}s"
+
+
+def _env(pod: dict[str, Any], spec: dict[str, Any], node_ip: str) -> dict[str, str]:
+    """The container's environment: plain values and the downward API's fieldRef."""
+    meta = pod["metadata"]
+    fields = {
+        "metadata.name": meta.get("name", ""),
+        "metadata.namespace": meta.get("namespace", ""),
+        "metadata.uid": meta.get("uid", ""),
+        "spec.nodeName": (pod.get("spec") or {}).get("nodeName", ""),
+        "spec.serviceAccountName": (pod.get("spec") or {}).get("serviceAccountName", ""),
+        "status.hostIP": node_ip,
+        "status.podIP": node_ip,
+    }
+    env: dict[str, str] = {}
+    for e in spec.get("env") or []:
+        if "value" in e:
+            env[e["name"]] = _expand(str(e.get("value") or ""), env)
+        elif (e.get("valueFrom") or {}).get("fieldRef"):
+            path = e["valueFrom"]["fieldRef"].get("fieldPath", "")
+            env[e["name"]] = fields.get(path, "")
+    return env
+
+
+def _expand(value: str, env: dict[str, str]) -> str:
+    for k, v in env.items():
+        value = value.replace(f"$({k})", v)
+    return value
+
+
+def admit(
+    pod: dict[str, Any], allocatable: dict[str, str], others: list[dict[str, Any]], max_pods: int
+) -> tuple[str, str] | None:
+    """Node admission (lifecycle/predicate.go): (reason, message) when the pod does not fit."""
+    if len(others) + 1 > max_pods:
+        return "OutOfpods", "Node didn't have enough resource: pods, requested: 1, used: %d, capacity: %d" % (
+            len(others),
+            max_pods,
+        )
+    req = pod_requests(pod)
+    for r in ("cpu", "memory"):
+        if r not in req or r not in allocatable:
+            continue
+        used = Quantity.parse("0")
+        for o in others:
+            used = used + pod_requests(o).get(r, Quantity.parse("0"))
+        cap = Quantity.parse(allocatable[r])
+        if (used + req[r]).as_fraction() > cap.as_fraction():
+            if r == "cpu":
+                return (
+                    "OutOfcpu",
+                    f"Pod Node didn't have enough resource: cpu, requested: {req[r].milli_value()}, used: {used.milli_value()}, capacity: {cap.milli_value()}",
+                )
+            return (
+                "OutOfmemory",
+                f"Pod Node didn't have enough resource: memory, requested: {req[r].value()}, used: {used.value()}, capacity: {cap.value()}",
+            )
+    return None
