@@ -176,7 +176,8 @@ def default_proto_dir() -> Path:
 def load_proto_dir(root: Path) -> list[ProtoFile]:
     """Every ``generated.proto`` under ``root``, in path order."""
     return [
-        parse_proto(p.read_text(), source=str(p.relative_to(root))) for p in sorted(root.rglob("*.proto"))
+        parse_proto(p.read_text(), source=str(p.relative_to(root)))
+        for p in sorted(root.rglob("generated.proto"))
     ]
 
 

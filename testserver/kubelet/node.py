@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyclientgo.api.coordination.v1 import Lease
+from pyclientgo.api.core.v1 import Node
 from pyclientgo.errors import AlreadyExists, Conflict, NotFound
 from pyclientgo.kubernetes import AsyncClientset
 
@@ -197,15 +198,19 @@ class NodeAgent:
         """Create the Node (or adopt the existing one) and post its first status."""
         nodes = self.cs.core_v1.nodes()
         try:
-            node = await nodes.create(self._node_object())
+            node = await nodes.create(Node.model_validate(self._node_object()))
             log.info("Successfully registered node %s", self.config.name)
         except AlreadyExists:
             node = await nodes.get(self.config.name)
-        self.uid = node.metadata.uid or ""
+        self.uid = (node.metadata.uid if node.metadata else None) or ""
         self.pod_cidr = (node.spec.pod_cidr if node.spec else None) or ""
         await self.post_status(first=True)
         if self.recorder is not None:
-            ref = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": self.config.name, "uid": self.config.name}}
+            ref = {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": self.config.name, "uid": self.config.name},
+            }
             self.recorder.event(ref, "Normal", "Starting", "Starting kubelet.")
             self.recorder.event(
                 ref, "Normal", "NodeReady", f"Node {self.config.name} status is now: NodeReady"

@@ -54,10 +54,7 @@ class BackOff:
     def next(self, key: str, now: float) -> float:
         """Record a restart of ``key`` at ``now``; the delay before it may start."""
         delay, last = self._entries.get(key, (0.0, 0.0))
-        if delay == 0.0 or now - last > self.reset:
-            delay = self.initial
-        else:
-            delay = min(delay * 2, self.maximum)
+        delay = self.initial if delay == 0.0 or now - last > self.reset else min(delay * 2, self.maximum)
         self._entries[key] = (delay, now)
         return delay
 
@@ -130,7 +127,7 @@ class _Ctr:
 
 def _state(c: _Ctr) -> dict[str, Any]:
     cur = c.current
-    if cur is not None and cur.state == ContainerState.RUNNING and not c.waiting_reason == "CrashLoopBackOff":
+    if cur is not None and cur.state == ContainerState.RUNNING and c.waiting_reason != "CrashLoopBackOff":
         return {"running": {"startedAt": _time(cur.started_at)}}
     if cur is not None and cur.state == ContainerState.EXITED and c.waiting_reason != "CrashLoopBackOff":
         return {"terminated": _terminated(cur)}
@@ -256,7 +253,8 @@ def generate_pod_status(
     else:
         phase = "Pending"
     if phase in ("Succeeded", "Failed") or old.get("phase") in ("Succeeded", "Failed"):
-        phase = old.get("phase") if old.get("phase") in ("Succeeded", "Failed") else phase
+        old_phase = old.get("phase")
+        phase = old_phase if isinstance(old_phase, str) and old_phase in ("Succeeded", "Failed") else phase
     # conditions
     not_ready = [
         c.name
@@ -674,9 +672,8 @@ def admit(
 ) -> tuple[str, str] | None:
     """Node admission (lifecycle/predicate.go): (reason, message) when the pod does not fit."""
     if len(others) + 1 > max_pods:
-        return "OutOfpods", "Node didn't have enough resource: pods, requested: 1, used: %d, capacity: %d" % (
-            len(others),
-            max_pods,
+        return "OutOfpods", (
+            f"Node didn't have enough resource: pods, requested: 1, used: {len(others)}, capacity: {max_pods}"
         )
     req = pod_requests(pod)
     for r in ("cpu", "memory"):

@@ -224,17 +224,17 @@ def test_many_fake_nodes(apiserver: TestServer, cs: Clientset) -> None:
 
         wait_for(lambda: ready_count() == 200, timeout=60, what="200 Ready nodes")
         leases = [
-            l
-            for l in cs.coordination_v1.leases("kube-node-lease").list().items
-            if l.metadata.name.startswith("many-")
+            lease
+            for lease in cs.coordination_v1.leases("kube-node-lease").list().items
+            if lease.metadata.name.startswith("many-")
         ]
         wait_for(
             lambda: (
                 len(
                     [
-                        l
-                        for l in cs.coordination_v1.leases("kube-node-lease").list().items
-                        if l.metadata.name.startswith("many-")
+                        lease
+                        for lease in cs.coordination_v1.leases("kube-node-lease").list().items
+                        if lease.metadata.name.startswith("many-")
                     ]
                 )
                 == 200
