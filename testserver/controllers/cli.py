@@ -207,6 +207,9 @@ def start_controllers(cctx: ControllerContext, names: list[str]) -> dict[str, Ru
         log.info("Starting controller %s", name)
         try:
             runnable = desc.init(cctx)
+        except ImportError as err:  # its module is not there (yet): only this controller is off
+            log.warning("Warning: controller %s is not available (%s); skipping", name, err)
+            continue
         except Exception as err:
             raise RuntimeError(f'Error starting "{name}": {err}') from err
         if runnable is None:

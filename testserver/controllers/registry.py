@@ -144,12 +144,6 @@ CONTROLLERS: dict[str, ControllerDescriptor] = {
         "rootcacertpublisher",
         "new_root_ca_publisher",
     ),
-    "garbage-collector-controller": _d(
-        "garbage-collector-controller", ["garbagecollector"], "garbagecollector", "new_garbage_collector"
-    ),
-    "pod-garbage-collector-controller": _d(
-        "pod-garbage-collector-controller", ["podgc"], "podgc", "new_pod_gc_controller"
-    ),
     # controllers-workloads: add yours below (deployment-controller, replicaset-controller, ...)
 }
 
