@@ -16,7 +16,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ComponentOptions", "add_component_flags", "component_options_from_args", "parse_duration"]
+__all__ = [
+    "ComponentOptions",
+    "add_component_flags",
+    "component_options_from_args",
+    "parse_bool",
+    "parse_duration",
+]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -119,7 +125,7 @@ def add_component_flags(parser: argparse.ArgumentParser, *, defaults: ComponentO
     )
     g.add_argument(
         "--leader-elect",
-        type=_bool,
+        type=parse_bool,
         nargs="?",
         const=True,
         default=d.leader_elect,
@@ -184,7 +190,8 @@ def _validate(opts: ComponentOptions) -> None:
         raise ValueError(f"--secure-port {opts.secure_port} must be between 0 and 65535 (or -1 for none)")
 
 
-def _bool(value: str) -> bool:
+def parse_bool(value: str) -> bool:
+    """A boolean flag value: true/false, t/f, 1/0 (as Go's strconv.ParseBool) and yes/no, in any case."""
     lowered = value.strip().lower()
     if lowered in ("1", "t", "true", "yes"):
         return True

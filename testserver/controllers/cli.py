@@ -34,7 +34,7 @@ from pyclientgo.component_base import (
     component_options_from_args,
     run_component_sync,
 )
-from pyclientgo.component_base.options import parse_duration
+from pyclientgo.component_base.options import parse_bool, parse_duration
 from pyclientgo.controller import Runnable
 from pyclientgo.discovery import AsyncCachedDiscoveryClient
 from pyclientgo.dynamic import AsyncDynamicClient, MetadataSharedInformerFactory
@@ -107,15 +107,6 @@ _HELP = {
 }
 
 
-def _bool(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "t", "true", "yes"):
-        return True
-    if lowered in ("0", "f", "false", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean {value!r}")
-
-
 def _controllers(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -141,7 +132,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
             kwargs.update(type=_controllers, default=list(default))
             help_text += " (default *)"
         elif isinstance(default, bool):
-            kwargs.update(type=_bool, nargs="?", const=True)
+            kwargs.update(type=parse_bool, nargs="?", const=True)
             help_text += f" (default {str(default).lower()})"
         elif f.name in _DURATIONS:
             kwargs["type"] = parse_duration
