@@ -144,7 +144,40 @@ CONTROLLERS: dict[str, ControllerDescriptor] = {
         "rootcacertpublisher",
         "new_root_ca_publisher",
     ),
-    # controllers-workloads: add yours below (deployment-controller, replicaset-controller, ...)
+    # controllers-workloads
+    "replicaset-controller": _d(
+        "replicaset-controller", ["replicaset"], "replicaset", "new_replicaset_controller"
+    ),
+    "replicationcontroller-controller": _d(
+        "replicationcontroller-controller",
+        ["replicationcontroller"],
+        "replicationcontroller",
+        "new_replication_controller",
+    ),
+    "deployment-controller": _d(
+        "deployment-controller", ["deployment"], "deployment", "new_deployment_controller"
+    ),
+    # controllers-gc
+    "garbage-collector-controller": _d(
+        "garbage-collector-controller", ["garbagecollector"], "garbagecollector", "new_garbage_collector"
+    ),
+    "pod-garbage-collector-controller": _d(
+        "pod-garbage-collector-controller", ["podgc"], "podgc", "new_podgc_controller"
+    ),
+    # controllers-network
+    "endpoints-controller": _d("endpoints-controller", ["endpoint"], "endpoints", "new_endpoints_controller"),
+    "endpointslice-controller": _d(
+        "endpointslice-controller", ["endpointslice"], "endpointslice", "new_endpointslice_controller"
+    ),
+    "endpointslice-mirroring-controller": _d(
+        "endpointslice-mirroring-controller",
+        ["endpointslicemirroring"],
+        "endpointslicemirroring",
+        "new_endpointslice_mirroring_controller",
+    ),
+    "disruption-controller": _d(
+        "disruption-controller", ["disruption"], "disruption", "new_disruption_controller"
+    ),
 }
 
 
