@@ -21,7 +21,8 @@ from codegen.spec import Spec, fetch_spec, load_spec
 
 __all__ = ["main"]
 
-_DEFAULT_SPEC = Path("../shared/openapi/swagger.json")
+_DEFAULT_SPEC = Path("schemas/openapi/swagger.json.gz")
+"""The OpenAPI v2 document inside the repository (``schemas/README.md``); v3 documents beside it."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +53,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--spec",
         type=Path,
         default=argparse.SUPPRESS,
-        help="OpenAPI v2 document (default: ../shared/openapi/swagger.json from the root)",
+        help="OpenAPI v2 document, .json or .json.gz (default: schemas/openapi/swagger.json.gz under the root)",
     )
     parser.add_argument(
         "--v3-dir",

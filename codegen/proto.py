@@ -1,4 +1,4 @@
-"""The protobuf schema tables: ``generated.proto`` files (read from ``../shared/proto``) → the generated
+"""The protobuf schema tables: ``generated.proto`` files (read from ``schemas/proto`` in the repository) → the generated
 ``pyclientgo/api/_protobuf_data.py`` that :mod:`pyclientgo.apimachinery.protobuf` encodes and decodes with.
 
 Kubernetes' ``generated.proto`` files (written by go-to-protobuf) use a small proto2 subset: one
@@ -169,8 +169,8 @@ def parse_proto(text: str, *, source: str = "<proto>") -> ProtoFile:
 
 
 def default_proto_dir() -> Path:
-    """``../shared/proto`` beside the repository holding this package (as ``../shared/openapi``)."""
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "proto"
+    """``schemas/proto`` in the repository holding this package (``schemas/README.md``)."""
+    return Path(__file__).resolve().parent.parent / "schemas" / "proto"
 
 
 def load_proto_dir(root: Path) -> list[ProtoFile]:

@@ -5,6 +5,7 @@ OpenAPI v3 per-group documents when available (they add the ``default`` values v
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import ssl
 import tempfile
@@ -42,15 +43,26 @@ class Spec:
         return spec
 
 
+def read_json_document(path: Path) -> Any:
+    """A JSON document from ``path``; ``*.gz`` files are gunzipped first (the repository keeps the
+    Kubernetes schemas compressed, see ``schemas/README.md``)."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return json.loads(data)
+
+
 def _read_v3_dir(v3_dir: Path | None) -> list[dict[str, Any]]:
     if v3_dir is None or not v3_dir.is_dir():
         return []
-    return [json.loads(p.read_bytes()) for p in sorted(v3_dir.glob("*.json"))]
+    paths = sorted([*v3_dir.glob("*.json"), *v3_dir.glob("*.json.gz")])
+    return [read_json_document(p) for p in paths]
 
 
 def load_spec(path: Path, v3_dir: Path | None = None) -> Spec:
-    """Read ``swagger.json`` and, when given and present, the v3 documents in ``v3_dir``."""
-    return Spec.from_documents(json.loads(path.read_bytes()), _read_v3_dir(v3_dir))
+    """Read ``swagger.json`` (or ``swagger.json.gz``) and, when given and present, the v3 documents
+    (``*.json``, ``*.json.gz``) in ``v3_dir``."""
+    return Spec.from_documents(read_json_document(path), _read_v3_dir(v3_dir))
 
 
 @dataclass(slots=True)

@@ -7,13 +7,11 @@ import pytest
 from codegen.spec import Spec, load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = ROOT / "../shared/openapi/swagger.json"
+SPEC_PATH = ROOT / "schemas/openapi/swagger.json.gz"
 
 
 @pytest.fixture(scope="session")
 def spec() -> Spec:
-    if not SPEC_PATH.exists():
-        pytest.skip(f"OpenAPI spec not found at {SPEC_PATH}")
     return load_spec(SPEC_PATH, SPEC_PATH.parent / "v3")
 
 

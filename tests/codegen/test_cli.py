@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -16,9 +17,9 @@ from codegen.spec import Spec, fetch_spec, load_spec
 
 @respx.mock
 def test_fetch_spec_reads_v2_and_v3(spec_path: Path) -> None:
-    v3_doc = spec_path.parent / "v3" / "api__v1_openapi.json"
+    v3_doc = spec_path.parent / "v3" / "api__v1_openapi.json.gz"
     respx.get("https://k8s.test/openapi/v2").mock(
-        return_value=httpx.Response(200, content=spec_path.read_bytes())
+        return_value=httpx.Response(200, content=gzip.decompress(spec_path.read_bytes()))
     )
     respx.get("https://k8s.test/openapi/v3").mock(
         return_value=httpx.Response(
@@ -26,7 +27,7 @@ def test_fetch_spec_reads_v2_and_v3(spec_path: Path) -> None:
         )
     )
     respx.get("https://k8s.test/openapi/v3/api/v1").mock(
-        return_value=httpx.Response(200, content=v3_doc.read_bytes())
+        return_value=httpx.Response(200, content=gzip.decompress(v3_doc.read_bytes()))
     )
     fetched = fetch_spec("https://k8s.test/", insecure=True)
     local = load_spec(spec_path, None)
@@ -37,7 +38,7 @@ def test_fetch_spec_reads_v2_and_v3(spec_path: Path) -> None:
 def test_from_server_generates_the_same_as_the_file(spec: Spec, spec_path: Path, tmp_path: Path) -> None:
     with respx.mock:
         respx.get("http://k8s.test/openapi/v2").mock(
-            return_value=httpx.Response(200, content=spec_path.read_bytes())
+            return_value=httpx.Response(200, content=gzip.decompress(spec_path.read_bytes()))
         )
         respx.get("http://k8s.test/openapi/v3").mock(return_value=httpx.Response(404))
         fetched = fetch_spec("http://k8s.test")

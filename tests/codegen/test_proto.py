@@ -130,8 +130,6 @@ def test_tables_for_sample(spec: Spec) -> None:
 
 @pytest.fixture(scope="module")
 def tables(spec: Spec) -> Tables:
-    if not default_proto_dir().is_dir():
-        pytest.skip("no ../shared/proto")
     return build_tables(load_proto_dir(default_proto_dir()), spec)
 
 
