@@ -78,6 +78,36 @@ def _core_kind(route: ResourceRoute) -> str:
     return route.kind if route.group == "" else ""
 
 
+GC_FINALIZERS = ("orphan", "foregroundDeletion")
+"""The garbage collector's finalizers (``metav1.FinalizerOrphanDependents``/``FinalizerDeleteDependents``)."""
+
+
+def gc_deletion_finalizers(route: ResourceRoute, finalizers: list[str], opts: dict[str, Any]) -> list[str]:
+    """kube's ``deletionFinalizersForGarbageCollection``: the finalizers an object gets when deleted
+    with ``opts``. ``propagationPolicy`` Orphan (or ``orphanDependents: true``) adds ``orphan``,
+    Foreground adds ``foregroundDeletion``, Background removes both; without a policy the existing
+    GC finalizer stays. Events do not take part (their policy is ``Unsupported``)."""
+    if route.plural == "events" and route.group in ("", "events.k8s.io"):
+        return finalizers
+    orphan_opt = opts.get("orphanDependents")
+    policy = opts.get("propagationPolicy")
+    if orphan_opt is not None:
+        orphan, foreground = bool(orphan_opt), False
+    elif policy is not None:
+        orphan, foreground = policy == "Orphan", policy == "Foreground"
+    else:
+        first = next((f for f in finalizers if f in GC_FINALIZERS), None)
+        orphan, foreground = first == "orphan", first == "foregroundDeletion"
+    result = [f for f in finalizers if f not in GC_FINALIZERS]
+    if orphan:
+        result.append("orphan")
+    if foreground:
+        result.append("foregroundDeletion")
+    if set(result) == set(finalizers):
+        return finalizers
+    return result
+
+
 def _int_param(req: Request, name: str) -> int | None:
     raw = req.query.get(name)
     if raw is None or raw == "":
@@ -1012,9 +1042,6 @@ class RestHandler:
         dry_run = bool(opts.get("dryRun"))
         pre = opts.get("preconditions") or {}
         grace = opts.get("gracePeriodSeconds")
-        policy = opts.get("propagationPolicy")
-        if policy is None and opts.get("orphanDependents") is True:
-            policy = "Orphan"
         for _ in range(100):
             if kv is None:
                 kv = await self.storage.get(key)
@@ -1039,7 +1066,6 @@ class RestHandler:
                 )
             finalizers = list(meta.get("finalizers") or [])
             crd_hooks.on_delete(route, obj, finalizers)  # CRDs: the instance cleanup finalizer
-            wanted = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(policy or "")
             graceful = False
             if _core_kind(route) == "Pod":
                 spec = obj.get("spec") or {}
@@ -1059,8 +1085,7 @@ class RestHandler:
                     # already terminating with a shorter (or equal) grace: nothing changes
                     return obj, kv, False
             already = bool(meta.get("deletionTimestamp"))
-            if wanted and wanted not in finalizers and not already:
-                finalizers.append(wanted)
+            finalizers = gc_deletion_finalizers(route, finalizers, opts)
             if _core_kind(route) == "Namespace":
                 graceful = True  # namespaces always go through Terminating
             if not finalizers and not graceful and _core_kind(route) != "Namespace":
@@ -1078,8 +1103,9 @@ class RestHandler:
             if already and not (_core_kind(route) == "Pod" and graceful):
                 if _core_kind(route) == "Pod" and not graceful and not finalizers:
                     pass
-                else:
+                elif finalizers == list(meta.get("finalizers") or []):
                     return obj, kv, False
+                # else: a new propagation policy changes the GC finalizers of an object being deleted
             if not already or _core_kind(route) == "Pod":
                 meta["deletionTimestamp"] = ob.rfc3339_in(
                     int(grace) if _core_kind(route) == "Pod" and grace else 0
