@@ -178,6 +178,11 @@ CONTROLLERS: dict[str, ControllerDescriptor] = {
     "disruption-controller": _d(
         "disruption-controller", ["disruption"], "disruption", "new_disruption_controller"
     ),
+    # controllers-nodes
+    "node-ipam-controller": _d("node-ipam-controller", ["nodeipam"], "nodeipam", "new_node_ipam_controller"),
+    "node-lifecycle-controller": _d(
+        "node-lifecycle-controller", ["nodelifecycle"], "nodelifecycle", "new_node_lifecycle_controller"
+    ),
 }
 
 
