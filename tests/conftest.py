@@ -13,7 +13,8 @@ import pytest
 from testserver.etcd_process import EtcdProcess
 from testserver.testing import TestServer
 
-KUBECTL = "/usr/bin/kubectl"
+KUBECTL = shutil.which("kubectl") or "kubectl"
+"""The kubectl found on PATH (the ``kubectl`` fixture fails with a clear message when there is none)."""
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +44,7 @@ def kubeconfig(apiserver: TestServer) -> Path:
 
 @pytest.fixture(scope="session")
 def kubectl_env(apiserver: TestServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment for /usr/bin/kubectl: the server's kubeconfig and a private HOME (cache)."""
+    """Environment for kubectl: the server's kubeconfig and a private HOME (cache)."""
     home = tmp_path_factory.mktemp("kubectl-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
     env.update(KUBECONFIG=str(apiserver.kubeconfig), HOME=str(home), KUBECTL_NO_COLOR="1")
@@ -72,6 +73,6 @@ class Kubectl:
 
 @pytest.fixture(scope="session")
 def kubectl(kubectl_env: dict[str, str]) -> Kubectl:
-    if not shutil.which(KUBECTL):
-        pytest.skip("kubectl not installed")
+    if shutil.which(KUBECTL) is None:
+        pytest.fail("kubectl is not on PATH: install kubectl (v1.32) to run the tests that drive it")
     return Kubectl(kubectl_env)

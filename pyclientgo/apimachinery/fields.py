@@ -6,7 +6,7 @@ A field selector is a comma-separated conjunction of ``field=value`` (``==`` is 
 term and an unescaped ``=`` in a value is an error. A field that an object does not have reads
 as ``""`` (so ``spec.nodeName=`` selects unscheduled pods).
 
-Each kind only supports a fixed set of fields (APISERVER_BEHAVIOR.md §11):
+Each kind only supports a fixed set of fields (docs/reference/apiserver_behavior.md §11):
 :func:`object_field_set` computes them for an object, :func:`supported_fields` lists them so the
 API server can answer ``field label not supported: X``.
 """

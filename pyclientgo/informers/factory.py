@@ -2,7 +2,7 @@
 and metadata informers; the typed :class:`~pyclientgo.informers.SharedInformerFactory` is a generated
 binding of :class:`SharedInformerFactoryBase` with one accessor per group/version.
 
-Semantics (CLIENT_GO_SEMANTICS §4.11):
+Semantics (docs/reference/client_go_semantics.md §4.11):
 
 - one informer per type: asking again returns the same informer (and the same typed wrapper);
 - options: ``namespace`` (``None``: all namespaces), ``tweak_list_options`` (edits the options of

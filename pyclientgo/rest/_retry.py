@@ -1,4 +1,4 @@
-"""When a request is retried (CLIENT_GO_SEMANTICS §7.2), and httpx errors mapped to ours. I/O-free.
+"""When a request is retried (docs/reference/client_go_semantics.md §7.2), and httpx errors mapped to ours. I/O-free.
 
 * At most ``max_retries`` (10) retries, each passing the rate limiter again.
 * A 429 or a 5xx is retried only when it carries an integer ``Retry-After``; the client sleeps that long.

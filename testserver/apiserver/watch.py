@@ -1,4 +1,4 @@
-"""Watch streams: JSON lines of ``{"type":…,"object":…}``, flushed per event (APISERVER_BEHAVIOR §5).
+"""Watch streams: JSON lines of ``{"type":…,"object":…}``, flushed per event (docs/reference/apiserver_behavior.md §5).
 
 One task copies storage events to the connection; bookmarks come from a timer and the stream ends
 at ``timeoutSeconds`` (default: a random 30-60 min, like kube-apiserver) or when the client goes.

@@ -1,7 +1,7 @@
 """The informer loop (client-go's ``tools/cache/controller.go``): a Reflector fills a DeltaFIFO, the
 controller pops it and hands each key's deltas to a process function.
 
-:func:`process_deltas` is how informers apply deltas (CLIENT_GO_SEMANTICS §2.11): ``Sync``/``Replaced``/
+:func:`process_deltas` is how informers apply deltas (docs/reference/client_go_semantics.md §2.11): ``Sync``/``Replaced``/
 ``Added``/``Updated`` update the store and call ``on_update(old, new)`` when the key was present, else add
 and call ``on_add(obj, is_in_initial_list)``; ``Deleted`` removes and calls ``on_delete(obj_or_tombstone)``.
 """

@@ -5,7 +5,7 @@ backoff delay (:mod:`~pyclientgo.tools.cache.backoff`: 0.8 s doubling to 30 s, j
 2 quiet minutes) after every return. The watch-error handler is called only when
 ``list_and_watch`` raises: the LIST failed, or a watch could not be opened with a non-retryable error.
 
-LIST (CLIENT_GO_SEMANTICS §1.4-7)
+LIST (docs/reference/client_go_semantics.md §1.4-7)
     resourceVersion ``"0"`` before the first sync, then the last synced RV, ``""`` (a consistent read)
     once that RV is known to be unavailable; never ``resourceVersionMatch``. Pages of 500 with RV
     ``"0"``/``""``; no limit with a specific RV, unless an RV ``"0"`` list once came back paginated

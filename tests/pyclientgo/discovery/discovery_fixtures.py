@@ -1,4 +1,4 @@
-"""Hand-written discovery documents shaped as a real API server writes them (APISERVER_BEHAVIOR §1).
+"""Hand-written discovery documents shaped as a real API server writes them (docs/reference/apiserver_behavior.md §1).
 
 One server, described twice: by legacy discovery (``LEGACY``: path → body) and by aggregated
 discovery v2 (``AGGREGATED_API`` for ``/api``, ``AGGREGATED_APIS`` for ``/apis``).

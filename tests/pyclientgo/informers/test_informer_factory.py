@@ -1,4 +1,4 @@
-"""SharedInformerFactory (CLIENT_GO_SEMANTICS §4.11) and typed informers against the session's server."""
+"""SharedInformerFactory (docs/reference/client_go_semantics.md §4.11) and typed informers against the session's server."""
 
 from __future__ import annotations
 

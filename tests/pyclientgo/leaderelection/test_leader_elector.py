@@ -1,4 +1,4 @@
-"""CLIENT_GO_SEMANTICS §6 with a fake clock and an in-memory lock."""
+"""docs/reference/client_go_semantics.md §6 with a fake clock and an in-memory lock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Listers over an indexer (CLIENT_GO_SEMANTICS §4.12): selectors, the namespace index, NotFound."""
+"""Listers over an indexer (docs/reference/client_go_semantics.md §4.12): selectors, the namespace index, NotFound."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CLIENT_GO_SEMANTICS §8.4: retry_on_conflict, async and the generated sync twin."""
+"""docs/reference/client_go_semantics.md §8.4: retry_on_conflict, async and the generated sync twin."""
 
 from __future__ import annotations
 

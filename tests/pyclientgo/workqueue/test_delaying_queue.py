@@ -1,4 +1,4 @@
-"""CLIENT_GO_SEMANTICS §5.4: add_after, with a manual fake clock."""
+"""docs/reference/client_go_semantics.md §5.4: add_after, with a manual fake clock."""
 
 from __future__ import annotations
 

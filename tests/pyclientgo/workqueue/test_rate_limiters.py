@@ -1,4 +1,4 @@
-"""CLIENT_GO_SEMANTICS §5.5-5.6: rate limiters and the rate-limiting queue."""
+"""docs/reference/client_go_semantics.md §5.5-5.6: rate limiters and the rate-limiting queue."""
 
 from __future__ import annotations
 

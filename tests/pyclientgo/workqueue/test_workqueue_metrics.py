@@ -1,4 +1,4 @@
-"""CLIENT_GO_SEMANTICS §5.7: metrics per named queue through prometheus-client."""
+"""docs/reference/client_go_semantics.md §5.7: metrics per named queue through prometheus-client."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CLIENT_GO_SEMANTICS §5.1-5.3: the basic queue."""
+"""docs/reference/client_go_semantics.md §5.1-5.3: the basic queue."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The reflector's backoff manager (CLIENT_GO_SEMANTICS §1.3)."""
+"""The reflector's backoff manager (docs/reference/client_go_semantics.md §1.3)."""
 
 from __future__ import annotations
 

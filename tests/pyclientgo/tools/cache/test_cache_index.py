@@ -1,4 +1,4 @@
-"""Indexer / thread-safe store (CLIENT_GO_SEMANTICS §3)."""
+"""Indexer / thread-safe store (docs/reference/client_go_semantics.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DeltaFIFO (CLIENT_GO_SEMANTICS §2): one or more tests per numbered line."""
+"""DeltaFIFO (docs/reference/client_go_semantics.md §2): one or more tests per numbered line."""
 
 from __future__ import annotations
 

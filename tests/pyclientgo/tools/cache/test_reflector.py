@@ -1,4 +1,4 @@
-"""Reflector behaviour, one test (or a few) per line of CLIENT_GO_SEMANTICS §1, with a scripted
+"""Reflector behaviour, one test (or a few) per line of docs/reference/client_go_semantics.md §1, with a scripted
 ListerWatcher, a recording store and a fake clock (reflector_fakes.py). Watch-list mode (§1.14) is in
 test_reflector_watch_list.py, the live server in test_reflector_live.py."""
 

@@ -1,4 +1,4 @@
-"""Watch-list mode (CLIENT_GO_SEMANTICS §1.14) with a scripted ListerWatcher (reflector_fakes.py)."""
+"""Watch-list mode (docs/reference/client_go_semantics.md §1.14) with a scripted ListerWatcher (reflector_fakes.py)."""
 
 # ruff: noqa: RUF059  (every test unpacks the same harness tuple from make())
 

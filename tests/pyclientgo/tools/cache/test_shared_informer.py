@@ -1,4 +1,4 @@
-"""SharedIndexInformer (CLIENT_GO_SEMANTICS §4.1-4.10) over an in-memory ListerWatcher and the Reflector."""
+"""SharedIndexInformer (docs/reference/client_go_semantics.md §4.1-4.10) over an in-memory ListerWatcher and the Reflector."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CLIENT_GO_SEMANTICS §8.2: event naming, repeats, aggregation, spam filter, bounded queue."""
+"""docs/reference/client_go_semantics.md §8.2: event naming, repeats, aggregation, spam filter, bounded queue."""
 
 from __future__ import annotations
 
