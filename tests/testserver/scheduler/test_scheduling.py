@@ -1,0 +1,308 @@
+"""``testserver scheduler`` against a real API server: binding, what users see, each filter plugin,
+the queue's moves, a second profile and scheduling gates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler_process import SchedCluster, eventually
+
+from pyclientgo.api.core.v1 import Pod
+
+NO_VICTIMS = "No preemption victims found for incoming pod"
+NOT_HELPFUL = "Preemption is not helpful for scheduling"
+
+
+def test_binds_with_the_binding_subresource_and_records_scheduled(sched: SchedCluster) -> None:
+    sched.create_node("n1")
+    sched.create_pod("web")
+    assert sched.wait_bound("web") == "n1"
+    event = sched.wait_event("web", "Scheduled")
+    assert event["note"] == "Successfully assigned default/web to n1"
+    assert event["type"] == "Normal"
+    assert event["action"] == "Binding"
+    assert event["reportingController"] == "default-scheduler"
+    assert event["regarding"]["kind"] == "Pod"
+    # The binding subresource (not an update of spec.nodeName) sets PodScheduled=True.
+    condition = sched.scheduled_condition("web")
+    assert condition is not None and condition["status"] == "True"
+    m = sched.metrics()
+    assert m['scheduler_schedule_attempts_total{profile="default-scheduler",result="scheduled"}'] >= 1
+
+
+def test_failed_scheduling_message_condition_and_event(sched: SchedCluster) -> None:
+    sched.create_node("gpu", cpu="8", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])
+    sched.create_node("small-1", cpu="1")
+    sched.create_node("small-2", cpu="1")
+    sched.create_pod("big", cpu="2")
+    message = sched.wait_unschedulable("big")
+    assert message == (
+        "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu. "
+        f"preemption: 0/3 nodes are available: 1 {NOT_HELPFUL}, 2 {NO_VICTIMS}."
+    )
+    event = sched.wait_event("big", "FailedScheduling")
+    assert event["type"] == "Warning"
+    assert event["action"] == "Scheduling"
+    assert event["note"] == message
+    m = sched.metrics()
+    assert m['scheduler_schedule_attempts_total{profile="default-scheduler",result="unschedulable"}'] >= 1
+    assert m['scheduler_pending_pods{queue="unschedulable"}'] == 1
+
+
+def test_no_nodes(sched: SchedCluster) -> None:
+    sched.create_pod("alone")
+    assert sched.wait_unschedulable("alone") == "no nodes available to schedule pods"
+
+
+def test_node_selector(sched: SchedCluster) -> None:
+    sched.create_node("ssd", labels={"disk": "ssd"})
+    sched.create_node("hdd", labels={"disk": "hdd"})
+    sched.create_pod("wants-ssd", nodeSelector={"disk": "ssd"})
+    assert sched.wait_bound("wants-ssd") == "ssd"
+    sched.create_pod("wants-nvme", nodeSelector={"disk": "nvme"})
+    assert sched.wait_unschedulable("wants-nvme") == (
+        "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. "
+        f"preemption: 0/2 nodes are available: 2 {NOT_HELPFUL}."
+    )
+
+
+def test_required_node_affinity_and_match_fields(sched: SchedCluster) -> None:
+    for name, zone in (("a", "z1"), ("b", "z2"), ("c", "z3")):
+        sched.create_node(name, labels={"topology.kubernetes.io/zone": zone})
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {
+                                "key": "topology.kubernetes.io/zone",
+                                "operator": "NotIn",
+                                "values": ["z1", "z2"],
+                            }
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+    sched.create_pod("not-z1-z2", affinity=affinity)
+    assert sched.wait_bound("not-z1-z2") == "c"
+    by_name = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["b"]}]}
+                ]
+            }
+        }
+    }
+    sched.create_pod("on-b", affinity=by_name)
+    assert sched.wait_bound("on-b") == "b"
+    missing = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["nowhere"]}]}
+                ]
+            }
+        }
+    }
+    sched.create_pod("on-nowhere", affinity=missing)
+    # The PreFilter narrowed the nodes to {nowhere}: kube reports the nodes left out as absent.
+    assert sched.wait_unschedulable("on-nowhere") == (
+        "0/3 nodes are available: 3 node(s) didn't satisfy plugin(s) [NodeAffinity]. "
+        f"preemption: 0/3 nodes are available: 3 {NOT_HELPFUL}."
+    )
+
+
+def test_preferred_node_affinity_picks_the_heavier_term(sched: SchedCluster) -> None:
+    sched.create_node("plain")
+    sched.create_node("fast", labels={"speed": "fast"})
+    sched.create_node("medium", labels={"speed": "medium"})
+    affinity = {
+        "nodeAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 10,
+                    "preference": {
+                        "matchExpressions": [{"key": "speed", "operator": "In", "values": ["medium"]}]
+                    },
+                },
+                {
+                    "weight": 90,
+                    "preference": {
+                        "matchExpressions": [{"key": "speed", "operator": "In", "values": ["fast"]}]
+                    },
+                },
+            ]
+        }
+    }
+    for i in range(3):
+        sched.create_pod(f"prefers-fast-{i}", affinity=affinity)
+    assert {sched.wait_bound(f"prefers-fast-{i}") for i in range(3)} == {"fast"}
+
+
+def test_taints_and_tolerations(sched: SchedCluster) -> None:
+    sched.create_node("tainted", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])
+    sched.create_pod("intolerant")
+    assert sched.wait_unschedulable("intolerant") == (
+        "0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}. "
+        f"preemption: 0/1 nodes are available: 1 {NOT_HELPFUL}."
+    )
+    sched.create_pod(
+        "tolerant",
+        tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}],
+    )
+    assert sched.wait_bound("tolerant") == "tainted"
+    sched.create_pod("tolerates-all", tolerations=[{"operator": "Exists"}])
+    assert sched.wait_bound("tolerates-all") == "tainted"
+
+
+def test_prefer_no_schedule_taint_is_avoided(sched: SchedCluster) -> None:
+    sched.create_node("soft", taints=[{"key": "spot", "value": "true", "effect": "PreferNoSchedule"}])
+    sched.create_node("clean")
+    for i in range(3):
+        sched.create_pod(f"p{i}")
+    assert {sched.wait_bound(f"p{i}") for i in range(3)} == {"clean"}
+
+
+def test_node_unschedulable(sched: SchedCluster) -> None:
+    sched.create_node("cordoned", unschedulable=True)
+    sched.create_pod("plain")
+    assert sched.wait_unschedulable("plain") == (
+        "0/1 nodes are available: 1 node(s) were unschedulable. "
+        f"preemption: 0/1 nodes are available: 1 {NOT_HELPFUL}."
+    )
+    sched.create_pod(
+        "tolerates-cordon",
+        tolerations=[
+            {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}
+        ],
+    )
+    assert sched.wait_bound("tolerates-cordon") == "cordoned"
+
+
+def test_node_name_pods_are_not_scheduled_but_counted(sched: SchedCluster) -> None:
+    sched.create_node("only", cpu="1")
+    # A pod that names its node is not the scheduler's to place, but it uses the node's CPU.
+    sched.create_pod("pinned", cpu="800m", nodeName="only")
+    eventually(
+        lambda: sched.metrics().get('scheduler_cache_size{type="pods"}') == 1.0, what="pinned pod cached"
+    )
+    sched.create_pod("wants-cpu", cpu="500m")
+    assert sched.wait_unschedulable("wants-cpu") == (
+        f"0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 {NO_VICTIMS}."
+    )
+    assert not sched.events("pinned", "Scheduled")
+
+
+def test_resources_fit_and_least_allocated(sched: SchedCluster) -> None:
+    sched.create_node("n-small", cpu="2", memory="4Gi")
+    sched.create_node("n-big", cpu="16", memory="64Gi")
+    # LeastAllocated: the emptier (bigger) node scores higher.
+    sched.create_pod("first", cpu="1", memory="1Gi")
+    assert sched.wait_bound("first") == "n-big"
+    sched.create_pod("too-much-memory", memory="100Gi")
+    assert sched.wait_unschedulable("too-much-memory") == (
+        f"0/2 nodes are available: 2 Insufficient memory. preemption: 0/2 nodes are available: 2 {NO_VICTIMS}."
+    )
+
+
+def test_too_many_pods(sched: SchedCluster) -> None:
+    sched.create_node("tiny", pods="1")
+    sched.create_pod("one")
+    assert sched.wait_bound("one") == "tiny"
+    sched.create_pod("two")
+    assert sched.wait_unschedulable("two") == (
+        f"0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: 1 {NO_VICTIMS}."
+    )
+
+
+def test_extended_resources(sched: SchedCluster) -> None:
+    sched.create_node("plain")
+    sched.create_node("with-gpu", extended={"example.com/gpu": "2"})
+    pod: dict[str, Any] = {"limits": {"example.com/gpu": "1"}, "requests": {"example.com/gpu": "1"}}
+    body = Pod.from_dict(
+        {
+            "metadata": {"name": "gpu-user"},
+            "spec": {"containers": [{"name": "c", "image": "cuda", "resources": pod}]},
+        }
+    )
+    sched.cs.core_v1.pods("default").create(body)
+    assert sched.wait_bound("gpu-user") == "with-gpu"
+
+
+def test_node_ports(sched: SchedCluster) -> None:
+    sched.create_node("only")
+    ports = [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80, "hostPort": 8080}]}]
+    sched.create_pod("port-a", containers=ports)
+    assert sched.wait_bound("port-a") == "only"
+    sched.create_pod("port-b", containers=ports)
+    assert sched.wait_unschedulable("port-b") == (
+        "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports. "
+        f"preemption: 0/1 nodes are available: 1 {NO_VICTIMS}."
+    )
+    other = [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80, "hostPort": 8081}]}]
+    sched.create_pod("port-c", containers=other)
+    assert sched.wait_bound("port-c") == "only"
+    # Deleting the pod that holds the port moves port-b back (NodePorts registers assigned-pod deletes).
+    sched.cs.core_v1.pods("default").delete("port-a", grace_period_seconds=0)
+    assert sched.wait_bound("port-b") == "only"
+
+
+def test_unschedulable_pod_moves_when_a_node_is_added(sched: SchedCluster) -> None:
+    sched.create_node("full", cpu="1")
+    sched.create_pod("waits", cpu="2")
+    sched.wait_unschedulable("waits")
+    assert sched.metrics()['scheduler_pending_pods{queue="unschedulable"}'] == 1
+    sched.create_node("roomy", cpu="4")
+    assert sched.wait_bound("waits") == "roomy"
+
+
+def test_unschedulable_pod_moves_when_a_taint_is_removed(sched: SchedCluster) -> None:
+    sched.create_node("t", taints=[{"key": "maintenance", "value": "yes", "effect": "NoSchedule"}])
+    sched.create_pod("blocked")
+    sched.wait_unschedulable("blocked")
+    sched.cs.core_v1.nodes().patch("t", {"spec": {"taints": []}}, patch_type="merge")
+    assert sched.wait_bound("blocked") == "t"
+
+
+def test_second_profile_by_scheduler_name(sched: SchedCluster) -> None:
+    sched.create_node("empty", cpu="8", memory="16Gi")
+    sched.create_node("busy", cpu="8", memory="16Gi")
+    sched.create_pod("filler", cpu="4", memory="8Gi", nodeName="busy")
+    eventually(lambda: sched.metrics().get('scheduler_cache_size{type="pods"}') == 1.0, what="filler cached")
+    # MostAllocated packs onto the busier node; the default profile (LeastAllocated) spreads.
+    sched.create_pod("packed", cpu="1", memory="1Gi", scheduler_name="bin-packing-scheduler")
+    assert sched.wait_bound("packed") == "busy"
+    event = sched.wait_event("packed", "Scheduled")
+    assert event["reportingController"] == "bin-packing-scheduler"
+    sched.create_pod("spread", cpu="1", memory="1Gi")
+    assert sched.wait_bound("spread") == "empty"
+    # A pod for a scheduler nobody runs stays pending, untouched.
+    sched.create_pod("orphan", scheduler_name="no-such-scheduler")
+    sched.create_pod("canary")
+    sched.wait_bound("canary")
+    assert not sched.pod("orphan")["spec"].get("nodeName")
+    assert sched.scheduled_condition("orphan") is None
+
+
+def test_scheduling_gates(sched: SchedCluster) -> None:
+    sched.create_node("n")
+    sched.create_pod("gated", schedulingGates=[{"name": "example.com/quota"}, {"name": "example.com/ready"}])
+    eventually(lambda: sched.metrics().get('scheduler_pending_pods{queue="gated"}') == 1.0, what="pod gated")
+    sched.create_pod("canary")
+    sched.wait_bound("canary")
+    # A gated pod never enters a scheduling cycle: no attempt, no FailedScheduling, no condition by us.
+    assert not sched.pod("gated")["spec"].get("nodeName")
+    assert not sched.events("gated", "FailedScheduling")
+    condition = sched.scheduled_condition("gated")
+    assert condition is None or condition.get("reason") == "SchedulingGated"
+    m = sched.metrics()
+    assert (
+        m.get('scheduler_schedule_attempts_total{profile="default-scheduler",result="unschedulable"}', 0) == 0
+    )
+    # Deleting it leaves the gated pods.
+    sched.cs.core_v1.pods("default").delete("gated", grace_period_seconds=0)
+    eventually(lambda: sched.metrics().get('scheduler_pending_pods{queue="gated"}') == 0.0, what="gate gone")

@@ -1,0 +1,150 @@
+"""``testserver scheduler``: kube-scheduler on pyclientgo.
+
+::
+
+    testserver scheduler --kubeconfig KUBECONFIG [--config scheduler-config.yaml] [--secure-port 0]
+        [--leader-elect=false] [--kube-api-qps 50 --kube-api-burst 100] [--ready-file PATH]
+
+The shared component flags come from :mod:`pyclientgo.component_base` with kube-scheduler's
+defaults (QPS 50, burst 100, ``--secure-port`` 10259, ``--leader-elect`` on the Lease
+``kube-system/kube-scheduler``); ``--config`` is a KubeSchedulerConfiguration file
+(:mod:`testserver.scheduler.config`). Informers run from the start; pods are scheduled only while
+this process holds the Lease.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from pyclientgo.component_base import (
+    ComponentContext,
+    ComponentOptions,
+    add_component_flags,
+    component_options_from_args,
+    run_component_sync,
+)
+from pyclientgo.controller import RunnableFunc
+from pyclientgo.informers import SharedInformerFactory
+from pyclientgo.tools.cache import drop_managed_fields
+from pyclientgo.tools.record import EventsV1Recorder
+from testserver.scheduler.config import SchedulerConfiguration, load_configuration
+from testserver.scheduler.framework import Plugin
+from testserver.scheduler.scheduler import Scheduler
+
+__all__ = ["COMPONENT_NAME", "configure_parser", "run", "setup_scheduler"]
+
+COMPONENT_NAME = "kube-scheduler"
+
+_DEFAULTS = ComponentOptions(
+    name=COMPONENT_NAME,
+    kube_api_qps=50.0,
+    kube_api_burst=100,
+    secure_port=10259,
+    leader_elect=True,
+    leader_elect_resource_namespace="kube-system",
+    leader_elect_resource_name=COMPONENT_NAME,
+)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """The shared component flags with kube-scheduler's defaults, ``--config`` and test helpers."""
+    add_component_flags(parser, defaults=_DEFAULTS)
+    group = parser.add_argument_group("scheduler")
+    group.add_argument("--config", default=None, help="path to a KubeSchedulerConfiguration file")
+    group.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop (SIGTERM to itself) when the parent process exits (tests, testserver up)",
+    )
+
+
+def _exit_with_parent(poll_interval: float = 0.5) -> None:
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def setup_scheduler(
+    ctx: ComponentContext,
+    config: SchedulerConfiguration,
+    plugin_registry: Mapping[str, type[Plugin]] | None = None,
+) -> Scheduler:
+    """Build the scheduler on a running component: informers, handlers, the leader-only loop."""
+    sched = Scheduler(ctx.clientset, config, plugin_registry=plugin_registry, registry=ctx.registry)
+    instance = f"{COMPONENT_NAME}-{socket.gethostname()}-{os.getpid()}"
+    recorders = {
+        name: EventsV1Recorder(ctx.clientset, reporting_controller=name, reporting_instance=instance)
+        for name in sched.frameworks
+    }
+    sched.recorders = dict(recorders)
+    factory = SharedInformerFactory(ctx.clientset, transform=drop_managed_fields)
+    ctx.manager.add_informer_factory(factory)
+    pods = factory.core_v1.pods()
+    nodes = factory.core_v1.nodes()
+    namespaces = factory.core_v1.namespaces()
+    pdbs = factory.policy_v1.pod_disruption_budgets()
+    pods.informer.add_event_handler(
+        on_add=sched.on_pod_add, on_update=sched.on_pod_update, on_delete=sched.on_pod_delete
+    )
+    nodes.informer.add_event_handler(
+        on_add=sched.on_node_add, on_update=sched.on_node_update, on_delete=sched.on_node_delete
+    )
+    namespaces.informer.add_event_handler(on_add=sched.on_namespace, on_update=sched.on_namespace_update)
+    pdbs.informer.add_event_handler(on_add=lambda obj: None)
+
+    def list_pdbs() -> list[dict[str, Any]]:
+        return [p.to_dict() for p in pdbs.lister.list()]
+
+    def get_pod(namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            pod: dict[str, Any] = pods.lister.pods(namespace).get(name).to_dict()
+        except Exception:
+            return None
+        return pod
+
+    sched.pdbs = list_pdbs
+    sched.get_pod = get_pod
+
+    async def schedule() -> None:
+        for recorder in recorders.values():
+            recorder.start()
+        try:
+            await sched.run()
+        finally:
+            for recorder in recorders.values():
+                await recorder.shutdown()
+
+    ctx.manager.add(RunnableFunc(schedule, need_leader_election=True))
+    return sched
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the scheduler until SIGTERM/SIGINT; the exit code."""
+    try:
+        component = component_options_from_args(args, name=COMPONENT_NAME)
+        config = load_configuration(args.config)
+        Scheduler(None, config)  # builds every profile: a bad one fails here, before starting
+    except (ValueError, OSError) as err:
+        logging.getLogger(COMPONENT_NAME).error("%s", err)
+        print(f"Error: {err}", flush=True)
+        return 1
+    if getattr(args, "exit_with_parent", False):
+        _exit_with_parent()
+
+    async def setup(ctx: ComponentContext) -> None:
+        setup_scheduler(ctx, config)
+
+    return run_component_sync(component, setup)
