@@ -323,31 +323,46 @@ _LABEL_SELECTOR_OPS = {
 }
 
 
-def selector_from_label_selector(label_selector: Mapping[str, Any] | None) -> Selector:
-    """Convert a metav1 ``LabelSelector``-shaped dict (``matchLabels``/``matchExpressions``).
+def _label_selector_parts(label_selector: Any) -> tuple[Mapping[str, str], list[tuple[Any, Any, list[str]]]]:
+    """``(matchLabels, [(key, operator, values)...])`` of a LabelSelector dict or typed model."""
+    if isinstance(label_selector, Mapping):
+        match_labels = label_selector.get("matchLabels") or {}
+        exprs = [
+            (e.get("key", ""), e.get("operator"), list(e.get("values") or []))
+            for e in label_selector.get("matchExpressions") or []
+        ]
+        return match_labels, exprs
+    match_labels = getattr(label_selector, "match_labels", None) or {}
+    exprs = [
+        (e.key or "", e.operator, list(e.values or []))
+        for e in getattr(label_selector, "match_expressions", None) or []
+    ]
+    return match_labels, exprs
 
-    ``None`` selects nothing and ``{}`` selects everything, as ``LabelSelectorAsSelector`` does.
+
+def selector_from_label_selector(label_selector: Mapping[str, Any] | Any | None) -> Selector:
+    """Convert a metav1 ``LabelSelector`` (``LabelSelectorAsSelector``): a typed
+    ``pyclientgo.api.meta.v1.LabelSelector`` or its wire-shaped dict (``matchLabels``/``matchExpressions``).
+
+    ``None`` selects nothing and an empty selector selects everything, as ``LabelSelectorAsSelector`` does.
     """
     if label_selector is None:
         return nothing()
-    match_labels = label_selector.get("matchLabels") or {}
-    match_expressions = label_selector.get("matchExpressions") or []
+    match_labels, match_expressions = _label_selector_parts(label_selector)
     if not match_labels and not match_expressions:
         return everything()
     reqs: list[Requirement] = []
     for k, v in match_labels.items():
         reqs.append(Requirement.new(k, Operator.EQUALS, [v]))
-    for expr in match_expressions:
-        raw_op = expr.get("operator")
+    for key, raw_op, values in match_expressions:
         op = _LABEL_SELECTOR_OPS.get(raw_op) if isinstance(raw_op, str) else None
         if op is None:
             raise SelectorParseError(f"{raw_op!r} is not a valid label selector operator")
-        values = list(expr.get("values") or [])
         if op in (Operator.EXISTS, Operator.DOES_NOT_EXIST) and values:
             raise SelectorParseError(
                 f"values: Invalid value: {values}: values set must be empty for exists and does not exist"
             )
-        reqs.append(Requirement.new(str(expr.get("key", "")), op, values))
+        reqs.append(Requirement.new(str(key), op, values))
     return Selector(tuple(sorted(reqs, key=lambda r: r.key)))
 
 
