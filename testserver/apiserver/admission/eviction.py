@@ -16,7 +16,9 @@ from typing import Any
 
 import orjson
 
+from pyclientgo.api.core.v1 import Pod
 from pyclientgo.apimachinery import labels as label_selectors
+from pyclientgo.component_helpers.pod import is_pod_ready
 from testserver.apiserver import objects as ob
 from testserver.apiserver import status as st
 from testserver.apiserver.admission.objects import ObjectAccess
@@ -31,12 +33,16 @@ _MAX_DISRUPTED_PODS = 2000
 
 
 def _ready(pod: dict[str, Any]) -> bool:
+    """Healthy for a budget: not being deleted and ``podutil.IsPodReady`` (the SDK's ``is_pod_ready``)."""
     if pod["metadata"].get("deletionTimestamp"):
         return False
-    for cond in (pod.get("status") or {}).get("conditions") or []:
-        if isinstance(cond, dict) and cond.get("type") == "Ready":
-            return cond.get("status") == "True"
-    return False
+    status = pod.get("status")
+    if not isinstance(status, dict):
+        return False
+    # Only the conditions are read: decode just them (lazily) rather than the whole stored pod.
+    return is_pod_ready(
+        Pod.from_json(orjson.dumps({"status": {"conditions": status.get("conditions") or []}}))
+    )
 
 
 def _scaled(value: Any, total: int, *, round_up: bool) -> int:

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
+
+from pyclientgo.api.core.v1 import Pod
+from pyclientgo.apimachinery.quantity import QuantityParseError
+from pyclientgo.component_helpers.qos import compute_pod_qos
 from testserver.apiserver.registry.values import as_dict
 
 __all__ = ["initial_status", "keeps_status_on_create", "prepare_create", "prepare_update", "qos_class"]
@@ -35,25 +40,23 @@ _EMPTY_STATUS = frozenset(
 
 
 def qos_class(pod: dict[str, Any]) -> str:
-    """The pod's QoS class from its containers' requests and limits (``GetPodQOS``)."""
+    """The pod's ``status.qosClass`` (kube's ``qos.GetPodQOS``, via the SDK's ``compute_pod_qos``).
+
+    Only the resources are read. This runs before validation: a pod whose resources do not even
+    parse gets ``BestEffort`` here and is then rejected by validation with the precise error.
+    """
     spec = as_dict(pod.get("spec"))
-    containers = [
-        c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)
-    ]
-    any_set = False
-    guaranteed = True
-    for c in containers:
-        res = as_dict(c.get("resources"))
-        req = as_dict(res.get("requests"))
-        lim = as_dict(res.get("limits"))
-        for name in ("cpu", "memory"):
-            if name in req or name in lim:
-                any_set = True
-            if name not in lim or (name in req and str(req[name]) != str(lim[name])):
-                guaranteed = False
-    if not any_set:
+    part: dict[str, Any] = {}
+    for key in ("containers", "initContainers"):
+        part[key] = [
+            {"name": c.get("name"), "resources": c.get("resources")}
+            for c in spec.get(key) or []
+            if isinstance(c, dict) and isinstance(c.get("resources"), dict)
+        ]
+    try:
+        return compute_pod_qos(Pod.from_dict({"spec": part}))
+    except (PydanticValidationError, QuantityParseError):
         return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
 
 
 def initial_status(kind: str, group: str, obj: dict[str, Any]) -> dict[str, Any] | None:
