@@ -23,6 +23,15 @@ from testserver.apiserver.bootstrap import bootstrap
 from testserver.apiserver.crd import hooks as crd_hooks
 from testserver.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery
 from testserver.apiserver.faults import Faults
+from testserver.apiserver.health import (
+    ADMISSION_HOOKS,
+    APIEXTENSIONS_HOOKS,
+    BOOTSTRAP_HOOKS,
+    INITIALIZER_HOOKS,
+    ApiServerHealth,
+)
+from testserver.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from testserver.apiserver.metrics import ApiServerMetrics
 from testserver.apiserver.request import JSON, Request, Response, StreamResponse, User
 from testserver.apiserver.resources import Routes, parse_path
 from testserver.apiserver.rest import RestHandler
@@ -34,14 +43,6 @@ log = logging.getLogger("testserver.apiserver")
 
 GIT_VERSION = "v1.32.0-pyclientgo"
 _ANONYMOUS_PATHS = ("/healthz", "/livez", "/readyz", "/version")
-_HEALTH_CHECKS = (
-    "ping",
-    "log",
-    "etcd",
-    "poststarthook/start-apiserver-admission-initializer",
-    "poststarthook/generic-apiserver-start-informers",
-    "poststarthook/bootstrap-namespaces",
-)
 _TEXT = b"text/plain; charset=utf-8"
 _ADMIN = User("admin", ("system:masters", "system:authenticated"))
 
@@ -84,6 +85,13 @@ class ApiServerApp:
         self._openapi: dict[Any, tuple[bytes, bytes]] = {}
         self.faults = Faults()
         """Fault-injection switches (testserver.apiserver.faults, POST /testserver/faults)."""
+        self.metrics = ApiServerMetrics()
+        """Request and storage metrics served on /metrics (testserver.apiserver.metrics)."""
+        self.health = ApiServerHealth(
+            storage=lambda: self.storage,
+            informers_synced=lambda: self.rest is not None and self.rest.admission.started,
+        )
+        """/healthz, /livez and /readyz checks (testserver.apiserver.health)."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -102,9 +110,13 @@ class ApiServerApp:
             admission_options=self._admission_options,
         )
         self.discovery = Discovery(self.routes, self._server_address)
+        self.health.hooks_finished(*INITIALIZER_HOOKS)
         await bootstrap(self.rest.admission.objects, client_ca=self._client_ca)
+        self.health.hooks_finished(*BOOTSTRAP_HOOKS)
         await self.rest.admission.start()  # kubernetes Service, system PriorityClasses, default SAs
+        self.health.hooks_finished(*ADMISSION_HOOKS)
         await self._start_custom_resources()
+        self.health.hooks_finished(*APIEXTENSIONS_HOOKS)
         self.ready = True
         log.info("apiserver ready in %.3fs", time.perf_counter() - t0)
         if self._on_ready is not None:
@@ -128,6 +140,7 @@ class ApiServerApp:
 
     async def shutdown(self) -> None:
         self.ready = False
+        self.health.shutdown_initiated()
         if self.rest is not None:
             for task in list(self.rest.background):
                 task.cancel()
@@ -140,10 +153,7 @@ class ApiServerApp:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
         if kind == "http":
-            if self.faults.intercepts(scope):  # fault injection hook
-                await self.faults.serve(scope, receive, send, self._http)
-            else:
-                await self._http(scope, receive, send)
+            await self.metrics.serve(scope, receive, send, self._http_or_fault, self.routes)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -164,6 +174,12 @@ class ApiServerApp:
                 finally:
                     await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _http_or_fault(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.faults.intercepts(scope):  # fault injection hook
+            await self.faults.serve(scope, receive, send, self._http)
+        else:
+            await self._http(scope, receive, send)
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         req = Request(scope, receive)
@@ -220,11 +236,13 @@ class ApiServerApp:
     async def _dispatch(self, req: Request) -> Response | StreamResponse:
         path = req.path
         if path.startswith(_ANONYMOUS_PATHS):
-            return self._non_resource(req, path)
+            return await self._non_resource(req, path)
         user = self._authenticate(req)
         if user is None:
             raise st.unauthorized()
         req.user = user
+        if path == "/metrics":  # any authenticated user (kube: the system:monitoring role)
+            return Response(200, await self.metrics.render(self.storage, self.routes), METRICS_CONTENT_TYPE)
         if path.startswith("/testserver/"):  # fault-injection admin path (not in discovery)
             return await self.faults.admin(req)
         if not self.ready or self.rest is None or self.routes is None or self.discovery is None:
@@ -245,7 +263,7 @@ class ApiServerApp:
 
     # -- non-resource paths ----------------------------------------------------------------------
 
-    def _non_resource(self, req: Request, path: str) -> Response:
+    async def _non_resource(self, req: Request, path: str) -> Response:
         if path == "/version" or path == "/version/":
             return Response.json(
                 200,
@@ -261,31 +279,11 @@ class ApiServerApp:
                     "platform": f"{sys.platform}/{platform.machine().replace('x86_64', 'amd64')}",
                 },
             )
-        name = path.strip("/").split("/", 1)[0]
-        check = path.strip("/")[len(name) + 1 :]
-        ready = self.ready or name == "livez" or name == "healthz"
-        if check:
-            if check not in _HEALTH_CHECKS:
-                raise st.path_not_found()
-            ok = ready or check != "poststarthook/bootstrap-namespaces"
-            return Response(200 if ok else 500, b"ok" if ok else b"internal server error", _TEXT)
-        if "verbose" in req.query:
-            lines = []
-            for c in _HEALTH_CHECKS:
-                good = ready or c != "poststarthook/bootstrap-namespaces"
-                lines.append(f"[+]{c} ok" if good else f"[-]{c} failed: reason withheld")
-            if name == "readyz":
-                lines.insert(2, "[+]informer-sync ok")
-                lines.append("[+]shutdown ok")
-            lines.append(f"{name} check passed" if ready else f"{name} check failed")
-            return Response(200 if ready else 500, ("\n".join(lines) + "\n").encode(), _TEXT)
-        if not ready:
-            return Response(
-                500,
-                f"[-]poststarthook/bootstrap-namespaces failed: reason withheld\n{name} check failed\n".encode(),
-                _TEXT,
-            )
-        return Response(200, b"ok", _TEXT)
+        answer = await self.health.serve(path, req.query_multi)
+        if answer is None:
+            raise st.path_not_found()
+        status, body = answer
+        return Response(status, body, _TEXT, [(b"x-content-type-options", b"nosniff")])
 
     def _discovery(self, req: Request, parts: list[str]) -> Response:
         assert self.discovery is not None
