@@ -183,6 +183,9 @@ CONTROLLERS: dict[str, ControllerDescriptor] = {
     "node-lifecycle-controller": _d(
         "node-lifecycle-controller", ["nodelifecycle"], "nodelifecycle", "new_node_lifecycle_controller"
     ),
+    "taint-eviction-controller": _d(
+        "taint-eviction-controller", [], "tainteviction", "new_taint_eviction_controller"
+    ),
 }
 
 
