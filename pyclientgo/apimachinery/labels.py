@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -71,6 +71,11 @@ class Operator(enum.StrEnum):
     EXISTS = "exists"
     GREATER_THAN = "gt"
     LESS_THAN = "lt"
+
+
+_IN_OPS = frozenset({Operator.IN, Operator.EQUALS, Operator.DOUBLE_EQUALS})
+_NOT_IN_OPS = frozenset({Operator.NOT_IN, Operator.NOT_EQUALS})
+_ORDER_OPS = frozenset({Operator.GREATER_THAN, Operator.LESS_THAN})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,8 +157,11 @@ def validate_label_value(value: str) -> list[str]:
 # requirements and selectors
 
 
+_INT_RE = re.compile(r"[+-]?[0-9]+")
+
+
 def _parse_int64(value: str) -> int | None:
-    if not re.fullmatch(r"[+-]?[0-9]+", value):
+    if not _INT_RE.fullmatch(value):
         return None
     n = int(value)
     return n if _INT64_MIN <= n <= _INT64_MAX else None
@@ -169,6 +177,12 @@ class Requirement:
     key: str
     operator: Operator
     values: tuple[str, ...] = ()
+    _want: int | None = field(default=None, init=False, repr=False, compare=False)
+    """The integer a Gt/Lt requirement compares with, parsed once."""
+
+    def __post_init__(self) -> None:
+        if self.operator in _ORDER_OPS and len(self.values) == 1:
+            object.__setattr__(self, "_want", _parse_int64(self.values[0]))
 
     @classmethod
     def new(cls, key: str, operator: Operator | str, values: Iterable[str] = ()) -> Requirement:
@@ -221,24 +235,24 @@ class Requirement:
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether ``labels`` satisfy this requirement."""
         op = self.operator
-        if op in (Operator.IN, Operator.EQUALS, Operator.DOUBLE_EQUALS):
-            return self.key in labels and labels[self.key] in self.values
-        if op in (Operator.NOT_IN, Operator.NOT_EQUALS):
-            return self.key not in labels or labels[self.key] not in self.values
+        if op in _IN_OPS:
+            have = labels.get(self.key)
+            return have is not None and have in self.values
+        if op in _NOT_IN_OPS:
+            have = labels.get(self.key)
+            return have is None or have not in self.values
         if op is Operator.EXISTS:
             return self.key in labels
         if op is Operator.DOES_NOT_EXIST:
             return self.key not in labels
         # Gt / Lt: the label must exist and hold an integer.
-        if self.key not in labels:
+        have = labels.get(self.key)
+        if have is None or self._want is None:
             return False
-        have = _parse_int64(labels[self.key])
-        if have is None or len(self.values) != 1:
+        number = _parse_int64(have)
+        if number is None:
             return False
-        want = _parse_int64(self.values[0])
-        if want is None:
-            return False
-        return have > want if op is Operator.GREATER_THAN else have < want
+        return number > self._want if op is Operator.GREATER_THAN else number < self._want
 
     def __str__(self) -> str:
         op = self.operator

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Final, Literal, TypeGuard
 
 from pyclientgo.api.core.v1 import Pod
-from pyclientgo.component_helpers.resource import ResourceList, parse_resource_list
+from pyclientgo.component_helpers.resource import parse_resource_list
 
 __all__ = [
     "POD_QOS_BEST_EFFORT",
@@ -43,14 +43,13 @@ def _is_class(value: str | None) -> TypeGuard[PodQOSClass]:
     return value in _CLASSES
 
 
-def _accumulate(into: ResourceList, resources: Mapping[str, str] | None) -> set[str]:
-    """Add the positive cpu/memory quantities of ``resources`` to ``into``; return their names."""
+def _accumulate(into: dict[str, int], resources: Mapping[str, str] | None) -> set[str]:
+    """Add the positive cpu/memory quantities of ``resources`` (in nano-units) to ``into``; return their names."""
     found: set[str] = set()
     for name, quantity in parse_resource_list(resources).items():
-        if name in _QOS_RESOURCES and quantity.sign() > 0:
+        if name in _QOS_RESOURCES and quantity.nanos > 0:
             found.add(name)
-            have = into.get(name)
-            into[name] = quantity if have is None else have + quantity
+            into[name] = into.get(name, 0) + quantity.nanos
     return found
 
 
@@ -60,8 +59,8 @@ def compute_pod_qos(pod: Pod, *, pod_level_resources: bool = False) -> PodQOSCla
     ``pod_level_resources`` is the ``PodLevelResources`` feature gate (off by default in 1.32): when on
     and ``spec.resources`` is set, the pod-level requests and limits decide.
     """
-    requests: ResourceList = {}
-    limits: ResourceList = {}
+    requests: dict[str, int] = {}
+    limits: dict[str, int] = {}
     guaranteed = True
     spec = pod.spec
     if spec is not None and pod_level_resources and spec.resources is not None:
@@ -69,20 +68,18 @@ def compute_pod_qos(pod: Pod, *, pod_level_resources: bool = False) -> PodQOSCla
         if spec.resources.limits and not _QOS_RESOURCES.issubset(_accumulate(limits, spec.resources.limits)):
             guaranteed = False
     elif spec is not None:
+        # Ephemeral containers cannot set resources: only containers and init containers count.
         for container in [*(spec.containers or ()), *(spec.init_containers or ())]:
             res = container.resources
-            _accumulate(requests, res.requests if res is not None else None)
-            if not _QOS_RESOURCES.issubset(_accumulate(limits, res.limits if res is not None else None)):
+            if res is None:
+                guaranteed = False
+                continue
+            _accumulate(requests, res.requests)
+            if not _QOS_RESOURCES.issubset(_accumulate(limits, res.limits)):
                 guaranteed = False
     if not requests and not limits:
         return POD_QOS_BEST_EFFORT
-    if guaranteed:
-        for name, request in requests.items():
-            limit = limits.get(name)
-            if limit is None or limit != request:
-                guaranteed = False
-                break
-    if guaranteed and len(requests) == len(limits):
+    if guaranteed and len(requests) == len(limits) and all(limits.get(n) == v for n, v in requests.items()):
         return POD_QOS_GUARANTEED
     return POD_QOS_BURSTABLE
 

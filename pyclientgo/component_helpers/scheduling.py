@@ -185,6 +185,9 @@ def _field_selector(
     return fields.Selector(tuple(terms)), []
 
 
+_NO_FIELDS: Mapping[str, str] = {}
+
+
 def _node_fields(node: Node) -> dict[str, str]:
     name = node.metadata.name if node.metadata is not None else None
     return {"metadata.name": name} if name else {}
@@ -243,17 +246,19 @@ def _parse_terms(selector: NodeSelectorSpec | None, path: str) -> list[_Term]:
 class LazyErrorNodeSelector:
     """A parsed ``NodeSelector`` that reports parse errors only when no term matches."""
 
-    __slots__ = ("_terms",)
+    __slots__ = ("_terms", "_uses_fields")
 
     def __init__(self, selector: NodeSelectorSpec | None, *, path: str = "") -> None:
         """Parse ``selector``; ``path`` prefixes the field paths in error messages (e.g. ``"spec."``)."""
         self._terms = _parse_terms(selector, f"{path}." if path and not path.endswith(".") else path)
+        self._uses_fields = any(t.match_fields is not None for t in self._terms)
 
     def match(self, node: Node | None) -> bool:
         """Whether some term matches ``node``; raise :class:`NodeSelectorError` when none does and a term is invalid."""
         if node is None:
             return False
-        node_labels, node_fields = _node_labels(node), _node_fields(node)
+        node_labels = _node_labels(node)
+        node_fields = _node_fields(node) if self._uses_fields else _NO_FIELDS
         errors: list[str] = []
         for term in self._terms:
             if term.errors:
