@@ -1,6 +1,7 @@
 """Helpers the Kubernetes components share, after ``k8s.io/component-helpers`` and kubectl's podutils.
 
 * :mod:`~pyclientgo.component_helpers.pod`: readiness, availability, conditions, phase;
+* :mod:`~pyclientgo.component_helpers.node`: node conditions and readiness;
 * :mod:`~pyclientgo.component_helpers.resource`: effective pod requests and limits (init and
   sidecar containers, overhead);
 * :mod:`~pyclientgo.component_helpers.qos`: the pod's QoS class;
@@ -11,6 +12,7 @@ All take the typed models of :mod:`pyclientgo.api.core.v1`. Controller reference
 :mod:`pyclientgo.apimachinery.meta`; polling and backoff loops in :mod:`pyclientgo.util.wait`.
 """
 
+from pyclientgo.component_helpers.node import get_node_condition, is_node_ready
 from pyclientgo.component_helpers.pod import (
     get_container_status,
     get_containers_ready_condition,
@@ -67,6 +69,7 @@ __all__ = [
     "container_requests",
     "find_matching_untolerated_taint",
     "get_container_status",
+    "get_node_condition",
     "get_containers_ready_condition",
     "get_pod_condition",
     "get_pod_condition_from_list",
@@ -74,6 +77,7 @@ __all__ = [
     "get_pod_ready_condition",
     "get_required_node_affinity",
     "is_containers_ready_condition_true",
+    "is_node_ready",
     "is_pod_active",
     "is_pod_available",
     "is_pod_phase_terminal",

@@ -1,5 +1,6 @@
-"""Small utilities from client-go's ``util``: :mod:`retry <pyclientgo.util.retry>` and backoffs.
+"""Small utilities from client-go's and apimachinery's ``util``: :mod:`retry <pyclientgo.util.retry>`,
+:mod:`wait <pyclientgo.util.wait>` (periodic loops, polls, exponential backoff) and backoffs.
 
-``pyclientgo.util.retry`` offers the asyncio functions; ``pyclientgo.util.sync_retry`` the generated
-blocking twins (same names).
+``pyclientgo.util.retry`` and ``pyclientgo.util.wait`` offer the asyncio functions;
+``pyclientgo.util.sync_retry`` and ``pyclientgo.util.sync_wait`` the generated blocking twins (same names).
 """
