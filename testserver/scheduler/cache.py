@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
-from testserver.scheduler.types import NodeInfo, PodInfo
+from pyclientgo.api.core.v1 import Node
+from testserver.scheduler.nodeinfo import NodeInfo
+from testserver.scheduler.podinfo import PodInfo
 
 __all__ = ["SchedulerCache", "Snapshot"]
 
@@ -91,8 +92,8 @@ class SchedulerCache:
             self.nodes[name] = info
         return info
 
-    def add_node(self, node: dict[str, Any]) -> NodeInfo:
-        name = node["metadata"]["name"]
+    def add_node(self, node: Node) -> NodeInfo:
+        name = (node.metadata.name if node.metadata is not None else None) or ""
         info = self._node_info(name)
         old_zone = _zone(info) if info.node is not None else None
         info.set_node(node)

@@ -22,8 +22,9 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
 
+from pyclientgo.api.core.v1 import Pod
+from pyclientgo.api.policy.v1 import PodDisruptionBudget
 from pyclientgo.component_base import (
     ComponentContext,
     ComponentOptions,
@@ -32,6 +33,7 @@ from pyclientgo.component_base import (
     run_component_sync,
 )
 from pyclientgo.controller import RunnableFunc
+from pyclientgo.errors import NotFound
 from pyclientgo.informers import SharedInformerFactory
 from pyclientgo.tools.cache import drop_managed_fields
 from pyclientgo.tools.record import EventsV1Recorder
@@ -103,17 +105,15 @@ def setup_scheduler(
         on_add=sched.on_node_add, on_update=sched.on_node_update, on_delete=sched.on_node_delete
     )
     namespaces.informer.add_event_handler(on_add=sched.on_namespace, on_update=sched.on_namespace_update)
-    pdbs.informer.add_event_handler(on_add=lambda obj: None)
 
-    def list_pdbs() -> list[dict[str, Any]]:
-        return [p.to_dict() for p in pdbs.lister.list()]
+    def list_pdbs() -> list[PodDisruptionBudget]:
+        return list(pdbs.lister.list())
 
-    def get_pod(namespace: str, name: str) -> dict[str, Any] | None:
+    def get_pod(namespace: str, name: str) -> Pod | None:
         try:
-            pod: dict[str, Any] = pods.lister.pods(namespace).get(name).to_dict()
-        except Exception:
+            return pods.lister.pods(namespace).get(name)
+        except NotFound:
             return None
-        return pod
 
     sched.pdbs = list_pdbs
     sched.get_pod = get_pod

@@ -58,6 +58,9 @@ class SchedulerConfiguration:
     percentage_of_nodes_to_score: int | None = None
     pod_initial_backoff_seconds: float = 1.0
     pod_max_backoff_seconds: float = 10.0
+    parallelism: int = 16
+    """kube's ``parallelism``; here the most API calls (bindings, status updates, preemptions) in flight,
+    so that the connection pool reuses its connections instead of opening one per pod."""
     leader_election: dict[str, Any] = field(default_factory=dict)
     client_connection: dict[str, Any] = field(default_factory=dict)
 
@@ -80,11 +83,17 @@ def load_configuration(path: str | Path | None) -> SchedulerConfiguration:
     pct = raw.get("percentageOfNodesToScore")
     if pct is not None and not 0 <= int(pct) <= 100:
         raise ValueError(f"percentageOfNodesToScore: Invalid value: {pct}: not in valid range [0-100]")
+    parallelism = int(raw.get("parallelism") or 16)
+    if parallelism <= 0:
+        raise ValueError(
+            f"parallelism: Invalid value: {parallelism}: should be an integer value greater than zero"
+        )
     return SchedulerConfiguration(
         profiles=profiles,
         percentage_of_nodes_to_score=int(pct) if pct is not None else None,
         pod_initial_backoff_seconds=float(raw.get("podInitialBackoffSeconds") or 1),
         pod_max_backoff_seconds=float(raw.get("podMaxBackoffSeconds") or 10),
+        parallelism=parallelism,
         leader_election=raw.get("leaderElection") or {},
         client_connection=raw.get("clientConnection") or {},
     )

@@ -32,14 +32,11 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from testserver.scheduler.types import (
-    ClusterEvent,
-    Code,
-    CycleState,
-    NodeInfo,
-    PodInfo,
-    Status,
-)
+from pyclientgo.api.core.v1 import Pod
+from pyclientgo.api.policy.v1 import PodDisruptionBudget
+from testserver.scheduler.nodeinfo import NodeInfo
+from testserver.scheduler.podinfo import PodInfo
+from testserver.scheduler.types import ClusterEvent, Code, CycleState, Status
 
 if TYPE_CHECKING:
     from testserver.scheduler.cache import Snapshot
@@ -61,7 +58,7 @@ log = logging.getLogger("kube-scheduler.framework")
 MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
 
-QueueingHintFn = Callable[[dict[str, Any], Any, Any], bool]
+QueueingHintFn = Callable[[Pod, Any, Any], bool]
 """``(pod, old_obj, new_obj) -> True`` when the event may make ``pod`` schedulable (kube: Queue)."""
 
 
@@ -88,7 +85,7 @@ class QueuedPodInfo:
     backoff_expiration: float = 0.0
 
     @property
-    def pod(self) -> dict[str, Any]:
+    def pod(self) -> Pod:
         return self.pod_info.pod
 
 
@@ -108,8 +105,8 @@ class Handle(Protocol):
         """The pods nominated (by preemption) to run on the node."""
         ...
 
-    def pod_disruption_budgets(self) -> list[dict[str, Any]]:
-        """Every PodDisruptionBudget (wire form)."""
+    def pod_disruption_budgets(self) -> list[PodDisruptionBudget]:
+        """Every PodDisruptionBudget."""
         ...
 
     def clear_nominated_node_name(self, pod_info: PodInfo) -> None:

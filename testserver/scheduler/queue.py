@@ -25,8 +25,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from pyclientgo.api.core.v1 import Pod
 from testserver.scheduler.framework import ClusterEventWithHint, Framework, QueuedPodInfo
-from testserver.scheduler.types import ClusterEvent, PodInfo
+from testserver.scheduler.podinfo import PodInfo
+from testserver.scheduler.types import ClusterEvent
 
 __all__ = [
     "DEFAULT_POD_INITIAL_BACKOFF",
@@ -95,8 +97,8 @@ class SchedulingQueue:
         self._nominated_node_of: dict[str, str] = {}
         self.on_change: Callable[[], None] | None = None
 
-    def _framework(self, pod: dict[str, Any]) -> Framework | None:
-        return self.frameworks.get((pod.get("spec") or {}).get("schedulerName") or "default-scheduler")
+    def _framework(self, pod_info: PodInfo) -> Framework | None:
+        return self.frameworks.get(pod_info.scheduler_name)
 
     # -- sizes ------------------------------------------------------------------------------------
 
@@ -122,7 +124,7 @@ class SchedulingQueue:
 
     def _move_to_active(self, qpi: QueuedPodInfo) -> bool:
         """PreEnqueue, then activeQ; a rejected pod waits gated in the unschedulable pods."""
-        fw = self._framework(qpi.pod)
+        fw = self._framework(qpi.pod_info)
         if fw is None:
             return False
         status = fw.run_pre_enqueue(qpi.pod_info)
@@ -314,7 +316,7 @@ class SchedulingQueue:
         event: ClusterEvent,
         old: Any = None,
         new: Any = None,
-        pre_check: Callable[[dict[str, Any]], bool] | None = None,
+        pre_check: Callable[[Pod], bool] | None = None,
     ) -> int:
         """A cluster event: move the unschedulable pods a rejecting plugin says it may help."""
         moved = 0
@@ -337,7 +339,7 @@ class SchedulingQueue:
         rejectors = qpi.unschedulable_plugins | qpi.pending_plugins
         if not rejectors:
             return True
-        profile = (qpi.pod.get("spec") or {}).get("schedulerName") or "default-scheduler"
+        profile = qpi.pod_info.scheduler_name
         registrations = self._registrations.get(profile, {})
         for plugin in rejectors:
             for reg in registrations.get(plugin, []):
@@ -356,7 +358,7 @@ class SchedulingQueue:
     # -- nominated pods ---------------------------------------------------------------------------
 
     def _add_nominated(self, pod_info: PodInfo) -> None:
-        node = (pod_info.status.get("nominatedNodeName") or "") if not pod_info.node_name else ""
+        node = pod_info.nominated_node_name if not pod_info.node_name else ""
         self._delete_nominated(pod_info.key)
         if node:
             self.nominated.setdefault(node, {})[pod_info.key] = pod_info
@@ -382,10 +384,13 @@ class SchedulingQueue:
         return list(self.nominated.get(node, {}).values())
 
 
-def _spec_or_labels_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    om, nm = old.get("metadata") or {}, new.get("metadata") or {}
-    return (
-        old.get("spec") != new.get("spec")
-        or om.get("labels") != nm.get("labels")
-        or om.get("annotations") != nm.get("annotations")
-    )
+def _spec_or_labels_changed(old: Pod, new: Pod) -> bool:
+    """Whether an update may change the pod's schedulability (spec, labels, annotations)."""
+    om, nm = old.metadata, new.metadata
+    if (om.labels if om else None) != (nm.labels if nm else None):
+        return True
+    if (om.annotations if om else None) != (nm.annotations if nm else None):
+        return True
+    old_spec = old.spec.to_dict() if old.spec is not None else None
+    new_spec = new.spec.to_dict() if new.spec is not None else None
+    return old_spec != new_spec

@@ -29,10 +29,14 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from pyclientgo.api.core.v1 import Namespace, Node, Pod
+from pyclientgo.api.policy.v1 import PodDisruptionBudget
 from pyclientgo.tools.cache import DeletedFinalStateUnknown
 from testserver.scheduler.cache import SchedulerCache, Snapshot
 from testserver.scheduler.config import SchedulerConfiguration, build_frameworks
 from testserver.scheduler.framework import EventRecorderLike, Framework, Plugin, QueuedPodInfo
+from testserver.scheduler.nodeinfo import NodeInfo
+from testserver.scheduler.podinfo import PodInfo
 from testserver.scheduler.queue import SchedulingQueue
 from testserver.scheduler.types import (
     ActionType,
@@ -40,8 +44,6 @@ from testserver.scheduler.types import (
     Code,
     CycleState,
     EventResource,
-    NodeInfo,
-    PodInfo,
     Status,
     fit_error_message,
 )
@@ -103,36 +105,61 @@ class FitError(Exception):
         )
 
 
-def _obj(obj: Any) -> dict[str, Any] | None:
-    if isinstance(obj, DeletedFinalStateUnknown):
-        obj = obj.obj
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj
-    result: dict[str, Any] = obj.to_dict()
-    return result
+def _unwrap(obj: Any) -> Any:
+    return obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
+
+
+def _pod(obj: Any) -> Pod | None:
+    obj = _unwrap(obj)
+    return obj if isinstance(obj, Pod) else None
+
+
+def _node(obj: Any) -> Node | None:
+    obj = _unwrap(obj)
+    return obj if isinstance(obj, Node) else None
 
 
 def _now_rfc3339() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _node_update_action(old: dict[str, Any], new: dict[str, Any]) -> ActionType:
+def _node_update_action(old: Node, new: Node) -> ActionType:
+    """What changed in a node update, as kube's ``nodeSchedulingPropertiesChange`` tells it."""
     action = ActionType(0)
-    os_, ns = old.get("status") or {}, new.get("status") or {}
-    if os_.get("allocatable") != ns.get("allocatable"):
+    os_, ns = old.status, new.status
+    if (os_.allocatable if os_ else None) != (ns.allocatable if ns else None):
         action |= ActionType.UPDATE_NODE_ALLOCATABLE
-    if (old.get("metadata") or {}).get("labels") != (new.get("metadata") or {}).get("labels"):
+    om, nm = old.metadata, new.metadata
+    if (om.labels if om else None) != (nm.labels if nm else None):
         action |= ActionType.UPDATE_NODE_LABEL
-    ospec, nspec = old.get("spec") or {}, new.get("spec") or {}
-    if ospec.get("taints") != nspec.get("taints") or ospec.get("unschedulable") != nspec.get("unschedulable"):
+    ospec, nspec = old.spec, new.spec
+    if [t.to_dict() for t in (ospec.taints if ospec else None) or ()] != [
+        t.to_dict() for t in (nspec.taints if nspec else None) or ()
+    ] or bool(ospec.unschedulable if ospec else None) != bool(nspec.unschedulable if nspec else None):
         action |= ActionType.UPDATE_NODE_TAINT
-    if os_.get("conditions") != ns.get("conditions"):
+    oc = [(c.type, c.status) for c in (os_.conditions if os_ else None) or ()]
+    nc = [(c.type, c.status) for c in (ns.conditions if ns else None) or ()]
+    if oc != nc:
         action |= ActionType.UPDATE_NODE_CONDITION
-    if (old.get("metadata") or {}).get("annotations") != (new.get("metadata") or {}).get("annotations"):
+    if (om.annotations if om else None) != (nm.annotations if nm else None):
         action |= ActionType.UPDATE_NODE_ANNOTATION
     return action
+
+
+def _assigned(pod: Pod) -> bool:
+    return bool(pod.spec is not None and pod.spec.node_name)
+
+
+def _terminal(pod: Pod) -> bool:
+    return pod.status is not None and pod.status.phase in ("Succeeded", "Failed")
+
+
+def _deleting(pod: Pod) -> bool:
+    return pod.metadata is not None and pod.metadata.deletion_timestamp is not None
+
+
+def _labels(pod: Pod) -> dict[str, str]:
+    return (pod.metadata.labels if pod.metadata is not None else None) or {}
 
 
 class Scheduler:
@@ -166,8 +193,11 @@ class Scheduler:
         self.next_start_node_index = 0
         self._namespaces: dict[str, dict[str, str]] = {}
         self._binding_tasks: set[asyncio.Task[None]] = set()
-        self.pdbs: Callable[[], list[dict[str, Any]]] = lambda: []
-        self.get_pod: Callable[[str, str], dict[str, Any] | None] = lambda ns, name: None
+        self._api_slots = asyncio.Semaphore(config.parallelism)
+        self.pdbs: Callable[[], list[PodDisruptionBudget]] = list
+        """Every PodDisruptionBudget (the informer's lister, set by the CLI)."""
+        self.get_pod: Callable[[str, str], Pod | None] = lambda ns, name: None
+        """The informer's current copy of a pod (set by the CLI)."""
         self.rng = random.Random()
         registry = registry if registry is not None else CollectorRegistry()
         self.attempts = Counter(
@@ -217,18 +247,22 @@ class Scheduler:
     def nominated_pods_for_node(self, node_name: str) -> list[PodInfo]:
         return self.queue.nominated_pods_for_node(node_name)
 
-    def pod_disruption_budgets(self) -> list[dict[str, Any]]:
+    def pod_disruption_budgets(self) -> list[PodDisruptionBudget]:
         return self.pdbs()
 
     def clear_nominated_node_name(self, pod_info: PodInfo) -> None:
         self.queue.delete_nominated(pod_info.key)
-        if pod_info.status.get("nominatedNodeName"):
+        if pod_info.nominated_node_name:
             self.spawn(self._patch_status(pod_info, {"nominatedNodeName": None}))
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+        task = asyncio.get_running_loop().create_task(self._limited(coro))
         self._binding_tasks.add(task)
         task.add_done_callback(self._binding_tasks.discard)
+
+    async def _limited(self, coro: Coroutine[Any, Any, None]) -> None:
+        async with self._api_slots:
+            await coro
 
     def recorder(self, profile: str) -> EventRecorderLike | None:
         recorder: EventRecorderLike | None = self.recorders.get(profile)
@@ -244,73 +278,56 @@ class Scheduler:
 
     # -- event handlers ---------------------------------------------------------------------------
 
-    def _responsible(self, pod: dict[str, Any]) -> bool:
-        return ((pod.get("spec") or {}).get("schedulerName") or "default-scheduler") in self.frameworks
-
-    @staticmethod
-    def _assigned(pod: dict[str, Any]) -> bool:
-        return bool((pod.get("spec") or {}).get("nodeName"))
-
-    @staticmethod
-    def _terminal(pod: dict[str, Any]) -> bool:
-        return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+    def _responsible(self, pod: Pod) -> bool:
+        name = (pod.spec.scheduler_name if pod.spec is not None else None) or "default-scheduler"
+        return name in self.frameworks
 
     def on_pod_add(self, obj: Any, is_in_initial_list: bool = False) -> None:
-        pod = _obj(obj)
+        pod = _pod(obj)
         if pod is None:
             return
-        if self._assigned(pod):
-            if self._terminal(pod):
+        if _assigned(pod):
+            if _terminal(pod):
                 return
             info = PodInfo(pod)
             self.cache.add_pod(info)
             self.queue.delete_nominated(info.key)
             self.queue.move_all_to_active_or_backoff(
-                ClusterEvent(EventResource.ASSIGNED_POD, ActionType.ADD),
-                None,
-                pod,
-                self._affinity_precheck(info),
+                ClusterEvent(EventResource.ASSIGNED_POD, ActionType.ADD), None, pod
             )
-        elif self._responsible(pod) and not (pod.get("metadata") or {}).get("deletionTimestamp"):
+        elif self._responsible(pod) and not _deleting(pod):
             self.queue.add(PodInfo(pod))
 
     def on_pod_update(self, old_obj: Any, new_obj: Any) -> None:
-        old, new = _obj(old_obj), _obj(new_obj)
+        old, new = _pod(old_obj), _pod(new_obj)
         if old is None or new is None:
             return
-        if self._assigned(new):
-            if self._terminal(new):
+        if _assigned(new):
+            if _terminal(new):
                 self.on_pod_delete(new)
                 return
-            key = PodInfo(new).key
-            if not self._assigned(old):
-                self.queue.delete(key)
             info = PodInfo(new)
+            key = info.key
+            if not _assigned(old):
+                self.queue.delete(key)
             was_known = self.cache.get_pod(key) is not None and not self.cache.is_assumed(key)
             self.cache.add_pod(info)
-            if was_known:
-                action = ActionType(0)
-                if (old.get("metadata") or {}).get("labels") != (new.get("metadata") or {}).get("labels"):
-                    action |= ActionType.UPDATE_POD_LABEL
-                if action:
-                    self.queue.move_all_to_active_or_backoff(
-                        ClusterEvent(EventResource.ASSIGNED_POD, action), old, new
-                    )
-            else:
+            if not was_known:
                 self.queue.move_all_to_active_or_backoff(
-                    ClusterEvent(EventResource.ASSIGNED_POD, ActionType.ADD),
-                    None,
-                    new,
-                    self._affinity_precheck(info),
+                    ClusterEvent(EventResource.ASSIGNED_POD, ActionType.ADD), None, new
+                )
+            elif _labels(old) != _labels(new):
+                self.queue.move_all_to_active_or_backoff(
+                    ClusterEvent(EventResource.ASSIGNED_POD, ActionType.UPDATE_POD_LABEL), old, new
                 )
         elif self._responsible(new):
-            if (new.get("metadata") or {}).get("deletionTimestamp"):
+            if _deleting(new):
                 self.queue.delete(PodInfo(new).key)
                 return
             self.queue.update(PodInfo(old), PodInfo(new))
 
     def on_pod_delete(self, obj: Any) -> None:
-        pod = _obj(obj)
+        pod = _pod(obj)
         if pod is None:
             return
         info = PodInfo(pod)
@@ -321,18 +338,15 @@ class Scheduler:
             )
         self.queue.delete(info.key)
 
-    def _affinity_precheck(self, info: PodInfo) -> Callable[[dict[str, Any]], bool] | None:
-        return None
-
     def on_node_add(self, obj: Any, is_in_initial_list: bool = False) -> None:
-        node = _obj(obj)
+        node = _node(obj)
         if node is None:
             return
         self.cache.add_node(node)
         self.queue.move_all_to_active_or_backoff(ClusterEvent(EventResource.NODE, ActionType.ADD), None, node)
 
     def on_node_update(self, old_obj: Any, new_obj: Any) -> None:
-        old, new = _obj(old_obj), _obj(new_obj)
+        old, new = _node(old_obj), _node(new_obj)
         if old is None or new is None:
             return
         self.cache.update_node(new)
@@ -341,20 +355,19 @@ class Scheduler:
             self.queue.move_all_to_active_or_backoff(ClusterEvent(EventResource.NODE, action), old, new)
 
     def on_node_delete(self, obj: Any) -> None:
-        node = _obj(obj)
-        if node is not None:
-            self.cache.remove_node((node.get("metadata") or {}).get("name", ""))
+        node = _node(obj)
+        if node is not None and node.metadata is not None and node.metadata.name:
+            self.cache.remove_node(node.metadata.name)
 
     def on_namespace(self, obj: Any, *_: Any) -> None:
-        ns = _obj(obj)
-        if ns is not None:
-            meta = ns.get("metadata") or {}
-            self._namespaces[meta.get("name", "")] = meta.get("labels") or {}
+        ns = _unwrap(obj)
+        if isinstance(ns, Namespace) and ns.metadata is not None and ns.metadata.name:
+            self._namespaces[ns.metadata.name] = ns.metadata.labels or {}
 
     def on_namespace_update(self, old: Any, new: Any) -> None:
         self.on_namespace(new)
         self.queue.move_all_to_active_or_backoff(
-            ClusterEvent(EventResource.WILDCARD, ActionType.UPDATE_OTHER), None, _obj(new)
+            ClusterEvent(EventResource.WILDCARD, ActionType.UPDATE_OTHER), None, _unwrap(new)
         )
 
     # -- the loops --------------------------------------------------------------------------------
@@ -392,7 +405,7 @@ class Scheduler:
 
     def schedule_one(self, qpi: QueuedPodInfo) -> None:
         pod_info = qpi.pod_info
-        fw = self.frameworks.get(pod_info.spec.get("schedulerName") or "default-scheduler")
+        fw = self.frameworks.get(pod_info.scheduler_name)
         if fw is None:
             self.queue.done(pod_info.key)
             return
@@ -418,7 +431,7 @@ class Scheduler:
             self._failure(fw, qpi, err, "SchedulerError", cycle, start, None)
             return
         # Assume, Reserve, Permit, then bind asynchronously.
-        assumed = PodInfo({**pod_info.pod, "spec": {**pod_info.spec, "nodeName": node}})
+        assumed = pod_info.assumed(node)
         try:
             self.cache.assume_pod(assumed)
         except ValueError as err:
@@ -470,7 +483,7 @@ class Scheduler:
             fit.unschedulable_plugins = {status.plugin}
             return [], fit
         # The pod's nominated node first (kube ``evaluateNominatedNode``).
-        nominated = pod_info.status.get("nominatedNodeName")
+        nominated = pod_info.nominated_node_name
         if nominated:
             ni = self.snapshot.get(nominated)
             if (
@@ -577,13 +590,14 @@ class Scheduler:
     async def _update_pod_status(
         self, pod_info: PodInfo, reason: str, message: str, nominated: str | None
     ) -> None:
-        for c in pod_info.status.get("conditions") or []:
+        current = pod_info.pod.status
+        for c in (current.conditions if current is not None else None) or ():
             if (
-                c.get("type") == "PodScheduled"
-                and c.get("status") == "False"
-                and c.get("reason") == reason
-                and c.get("message") == message
-                and (nominated is None or pod_info.status.get("nominatedNodeName") == nominated)
+                c.type == "PodScheduled"
+                and c.status == "False"
+                and c.reason == reason
+                and c.message == message
+                and (nominated is None or pod_info.nominated_node_name == nominated)
             ):
                 return
         status: dict[str, Any] = {

@@ -40,8 +40,11 @@ class SchedulerProcess(ChildProcess):
         data_dir: str | os.PathLike[str] | None = None,
         leader_elect: bool = False,
         startup_timeout: float = 60.0,
+        profile_to: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(data_dir=data_dir, temp_prefix="scheduler-", startup_timeout=startup_timeout)
+        self.profile_to = profile_to
+        """Run under cProfile, writing the stats there when the process stops (benchmarks)."""
         self.kubeconfig = Path(kubeconfig)
         self.extra_args = list(extra_args)
         self.leader_elect = leader_elect
@@ -50,8 +53,10 @@ class SchedulerProcess(ChildProcess):
 
     def start(self) -> SchedulerProcess:
         self.ready_file.unlink(missing_ok=True)
+        profile = ["-m", "cProfile", "-o", str(self.profile_to)] if self.profile_to is not None else []
         args = [
             sys.executable,
+            *profile,
             "-m",
             "testserver.cli",
             "scheduler",

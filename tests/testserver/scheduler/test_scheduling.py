@@ -289,6 +289,8 @@ def test_second_profile_by_scheduler_name(sched: SchedCluster) -> None:
 
 
 def test_scheduling_gates(sched: SchedCluster) -> None:
+    unschedulable = 'scheduler_schedule_attempts_total{profile="default-scheduler",result="unschedulable"}'
+    before = sched.metrics().get(unschedulable, 0)
     sched.create_node("n")
     sched.create_pod("gated", schedulingGates=[{"name": "example.com/quota"}, {"name": "example.com/ready"}])
     eventually(lambda: sched.metrics().get('scheduler_pending_pods{queue="gated"}') == 1.0, what="pod gated")
@@ -299,10 +301,7 @@ def test_scheduling_gates(sched: SchedCluster) -> None:
     assert not sched.events("gated", "FailedScheduling")
     condition = sched.scheduled_condition("gated")
     assert condition is None or condition.get("reason") == "SchedulingGated"
-    m = sched.metrics()
-    assert (
-        m.get('scheduler_schedule_attempts_total{profile="default-scheduler",result="unschedulable"}', 0) == 0
-    )
+    assert sched.metrics().get(unschedulable, 0) == before
     # Deleting it leaves the gated pods.
     sched.cs.core_v1.pods("default").delete("gated", grace_period_seconds=0)
     eventually(lambda: sched.metrics().get('scheduler_pending_pods{queue="gated"}') == 0.0, what="gate gone")

@@ -10,6 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pyclientgo.api.core.v1 import NodeSelector as NodeSelectorSpec
+from pyclientgo.api.core.v1 import PreferredSchedulingTerm, Taint
+from pyclientgo.component_helpers import (
+    NodeSelector,
+    PreferredSchedulingTerms,
+    find_matching_untolerated_taint,
+    tolerations_tolerate_taint,
+)
 from testserver.scheduler.framework import (
     MAX_NODE_SCORE,
     ClusterEventWithHint,
@@ -17,22 +25,15 @@ from testserver.scheduler.framework import (
     Plugin,
     QueuedPodInfo,
 )
-from testserver.scheduler.plugins.helpers import (
-    find_matching_untolerated_taint,
-    match_node_selector_terms,
-    required_node_affinity_matches,
-    tolerates_taint,
-)
+from testserver.scheduler.nodeinfo import NodeInfo, normalize_image
+from testserver.scheduler.podinfo import PodInfo
 from testserver.scheduler.types import (
     ActionType,
     ClusterEvent,
     Code,
     CycleState,
     EventResource,
-    NodeInfo,
-    PodInfo,
     Status,
-    normalize_image,
 )
 
 __all__ = [
@@ -76,10 +77,11 @@ class SchedulingGates(Plugin):
     name = "SchedulingGates"
 
     def pre_enqueue(self, pod_info: PodInfo) -> Status:
-        gates = pod_info.spec.get("schedulingGates") or []
+        spec = pod_info.pod.spec
+        gates = (spec.scheduling_gates if spec is not None else None) or []
         if not gates:
             return _OK
-        names = " ".join(g.get("name", "") for g in gates)
+        names = " ".join(g.name or "" for g in gates)
         return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, f"waiting for scheduling gates: [{names}]")
 
     def events_to_register(self) -> list[ClusterEventWithHint]:
@@ -96,7 +98,7 @@ class PrioritySort(Plugin):
         return pa > pb or (pa == pb and a.timestamp < b.timestamp)
 
 
-_UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+_UNSCHEDULABLE_TAINT = Taint(key="node.kubernetes.io/unschedulable", effect="NoSchedule")
 
 
 class NodeUnschedulable(Plugin):
@@ -108,9 +110,8 @@ class NodeUnschedulable(Plugin):
     def filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
         if not node_info.unschedulable:
             return _OK
-        for t in pod_info.spec.get("tolerations") or []:
-            if tolerates_taint(t, _UNSCHEDULABLE_TAINT):
-                return _OK
+        if tolerations_tolerate_taint(pod_info.tolerations, _UNSCHEDULABLE_TAINT):
+            return _OK
         return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, self.ERR_REASON)
 
     def events_to_register(self) -> list[ClusterEventWithHint]:
@@ -124,7 +125,8 @@ class NodeName(Plugin):
     ERR_REASON = "node(s) didn't match the requested node name"
 
     def filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
-        want = pod_info.spec.get("nodeName")
+        spec = pod_info.pod.spec
+        want = spec.node_name if spec is not None else None
         if want and want != node_info.name:
             return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, self.ERR_REASON)
         return _OK
@@ -133,8 +135,12 @@ class NodeName(Plugin):
         return [_ev(R.NODE, A.ADD)]
 
 
-def _taints_value(taint: Mapping[str, Any]) -> str:
-    return f"{{{taint.get('key', '')}: {taint.get('value', '')}}}"
+def _taints_value(taint: Taint) -> str:
+    return f"{{{taint.key or ''}: {taint.value or ''}}}"
+
+
+def _no_schedule(taint: Taint) -> bool:
+    return taint.effect in ("NoSchedule", "NoExecute")
 
 
 class TaintToleration(Plugin):
@@ -145,11 +151,7 @@ class TaintToleration(Plugin):
     def filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
         if not node_info.taints:
             return _OK
-        taint = find_matching_untolerated_taint(
-            node_info.taints,
-            pod_info.spec.get("tolerations") or [],
-            lambda t: t.get("effect") in ("NoSchedule", "NoExecute"),
-        )
+        taint = find_matching_untolerated_taint(node_info.taints, pod_info.tolerations, _no_schedule)
         if taint is None:
             return _OK
         return Status(
@@ -157,11 +159,7 @@ class TaintToleration(Plugin):
         )
 
     def pre_score(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> Status:
-        tolerations = [
-            t
-            for t in pod_info.spec.get("tolerations") or []
-            if (t.get("effect") or "") in ("", "PreferNoSchedule")
-        ]
+        tolerations = [t for t in pod_info.tolerations if (t.effect or "") in ("", "PreferNoSchedule")]
         state.write("PreScoreTaintToleration", tolerations)
         return _OK
 
@@ -171,9 +169,7 @@ class TaintToleration(Plugin):
         tolerations = state.read("PreScoreTaintToleration") or []
         count = 0
         for taint in node_info.taints:
-            if taint.get("effect") != "PreferNoSchedule":
-                continue
-            if not any(tolerates_taint(t, taint) for t in tolerations):
+            if taint.effect == "PreferNoSchedule" and not tolerations_tolerate_taint(tolerations, taint):
                 count += 1
         return count
 
@@ -190,74 +186,92 @@ class NodeAffinity(Plugin):
     name = "NodeAffinity"
     ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
     ERR_REASON_ENFORCED = "node(s) didn't match scheduler-enforced node affinity"
+    ERR_REASON_CONFLICT = "pod affinity terms conflict"
 
     def __init__(self, args: Mapping[str, Any], handle: Handle) -> None:
         super().__init__(args, handle)
         added = args.get("addedAffinity") or {}
-        req = added.get("requiredDuringSchedulingIgnoredDuringExecution") or None
-        self.added_terms: list[dict[str, Any]] | None = (req or {}).get("nodeSelectorTerms") if req else None
-        self.added_preferred: list[dict[str, Any]] = (
-            added.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        required = added.get("requiredDuringSchedulingIgnoredDuringExecution")
+        self.added_selector: NodeSelector | None = (
+            NodeSelector(NodeSelectorSpec.from_dict(required), path="addedAffinity.requiredDuringScheduling")
+            if required is not None
+            else None
         )
+        preferred = [
+            PreferredSchedulingTerm.from_dict(t)
+            for t in added.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        ]
+        self.added_preferred = PreferredSchedulingTerms(preferred) if preferred else None
 
-    def _required(self, pod_info: PodInfo) -> list[dict[str, Any]] | None:
-        na = (pod_info.spec.get("affinity") or {}).get("nodeAffinity") or {}
-        req = na.get("requiredDuringSchedulingIgnoredDuringExecution")
-        return (req or {}).get("nodeSelectorTerms") if req else None
+    @staticmethod
+    def _required_terms(pod_info: PodInfo) -> list[Any] | None:
+        spec = pod_info.pod.spec
+        affinity = spec.affinity if spec is not None else None
+        na = affinity.node_affinity if affinity is not None else None
+        required = na.required_during_scheduling_ignored_during_execution if na is not None else None
+        return list(required.node_selector_terms or ()) if required is not None else None
 
     def pre_filter(
         self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]
     ) -> tuple[set[str] | None, Status]:
-        terms = self._required(pod_info)
-        if not pod_info.spec.get("nodeSelector") and terms is None and self.added_terms is None:
+        terms = self._required_terms(pod_info)
+        spec = pod_info.pod.spec
+        node_selector = spec.node_selector if spec is not None else None
+        if terms is None and self.added_selector is None and node_selector is None:
             return None, Status(Code.SKIP)
         if not terms:
             return None, _OK
-        # Terms that all name nodes by metadata.name In narrow the nodes to those names.
-        names: set[str] = set()
+        # Terms naming nodes (matchFields metadata.name In) narrow the nodes: ORed terms unite,
+        # ANDed requirements of one term intersect; a term without one allows every node.
+        names: set[str] | None = None
         for term in terms:
-            fields = [f for f in term.get("matchFields") or [] if f.get("key") == "metadata.name"]
-            if len(fields) != 1 or fields[0].get("operator") != "In" or term.get("matchExpressions"):
+            term_names: set[str] | None = None
+            for r in term.match_fields or ():
+                if r.key == "metadata.name" and r.operator == "In":
+                    values = set(r.values or ())
+                    term_names = values if term_names is None else term_names & values
+            if term_names is None:
                 return None, _OK
-            names.update(fields[0].get("values") or [])
-        if not names:
-            return set(), Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, self.ERR_REASON_POD)
+            names = term_names if names is None else names | term_names
+        if names is not None and not names:
+            return None, Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, self.ERR_REASON_CONFLICT)
         return names, _OK
 
     def filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
-        if self.added_terms is not None and not match_node_selector_terms(
-            node_info.name, node_info.labels, self.added_terms
-        ):
+        node = node_info.node
+        if node is None:
+            return Status(Code.ERROR, "node not found")
+        if self.added_selector is not None and not self.added_selector.match(node):
             return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, self.ERR_REASON_ENFORCED)
-        if not required_node_affinity_matches(pod_info.spec, node_info.name, node_info.labels):
+        if not pod_info.required_node_affinity.match(node):
             return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, self.ERR_REASON_POD)
         return _OK
 
     def pre_score(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> Status:
-        na = (pod_info.spec.get("affinity") or {}).get("nodeAffinity") or {}
-        preferred = (
-            list(na.get("preferredDuringSchedulingIgnoredDuringExecution") or []) + self.added_preferred
-        )
-        if not preferred:
+        spec = pod_info.pod.spec
+        affinity = spec.affinity if spec is not None else None
+        na = affinity.node_affinity if affinity is not None else None
+        preferred = na.preferred_during_scheduling_ignored_during_execution if na is not None else None
+        if not preferred and self.added_preferred is None:
             return Status(Code.SKIP)
-        state.write("PreScoreNodeAffinity", preferred)
+        state.write("PreScoreNodeAffinity", PreferredSchedulingTerms(preferred) if preferred else None)
         return _OK
 
     def score(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> int:
-        total = 0
-        for term in state.read("PreScoreNodeAffinity") or []:
-            weight = int(term.get("weight") or 0)
-            if weight and match_node_selector_terms(
-                node_info.name, node_info.labels, [term.get("preference") or {}]
-            ):
-                total += weight
+        node = node_info.node
+        if node is None:
+            return 0
+        total = self.added_preferred.score(node) if self.added_preferred is not None else 0
+        terms: PreferredSchedulingTerms | None = state.read("PreScoreNodeAffinity")
+        if terms is not None:
+            total += terms.score(node)
         return total
 
     def normalize_score(self, state: CycleState, pod_info: PodInfo, scores: list[int]) -> None:
         default_normalize_score(scores, reverse=False)
 
     def events_to_register(self) -> list[ClusterEventWithHint]:
-        return [_ev(R.NODE, A.ADD | A.UPDATE_NODE_LABEL), _ev(R.POD, A.UPDATE_OTHER)]
+        return [_ev(R.NODE, A.ADD | A.UPDATE_NODE_LABEL)]
 
 
 def _ports_conflict(want: tuple[str, str, int], used: Mapping[tuple[str, str, int], int]) -> bool:
@@ -308,12 +322,11 @@ class ImageLocality(Plugin):
         self._spread: dict[str, int] = {}
 
     def _images(self, pod_info: PodInfo) -> list[str]:
-        spec = pod_info.spec
-        return [
-            normalize_image(c.get("image", ""))
-            for c in list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
-            if c.get("image")
-        ]
+        spec = pod_info.pod.spec
+        if spec is None:
+            return []
+        containers = [*(spec.init_containers or ()), *(spec.containers or ())]
+        return [normalize_image(c.image) for c in containers if c.image]
 
     def pre_score(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> Status:
         snapshot = self.handle.snapshot

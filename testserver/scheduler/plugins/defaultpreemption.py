@@ -22,10 +22,13 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from pyclientgo.api.policy.v1 import PodDisruptionBudget
 from pyclientgo.apimachinery.labels import Selector, selector_from_label_selector
 from pyclientgo.errors import NotFound
 from testserver.scheduler.framework import Framework, Handle, Plugin
-from testserver.scheduler.types import Code, CycleState, NodeInfo, PodInfo, Status, fit_error_message
+from testserver.scheduler.nodeinfo import NodeInfo
+from testserver.scheduler.podinfo import PodInfo
+from testserver.scheduler.types import Code, CycleState, Status, fit_error_message
 
 __all__ = ["NOT_HELPFUL", "NO_VICTIMS", "DefaultPreemption"]
 
@@ -44,12 +47,9 @@ def _more_important(a: PodInfo, b: PodInfo) -> bool:
 
 
 def _terminating_by_preemption(pod: PodInfo) -> bool:
-    if not (pod.pod.get("metadata") or {}).get("deletionTimestamp"):
+    if not pod.deleting:
         return False
-    for c in pod.status.get("conditions") or []:
-        if c.get("type") == "DisruptionTarget":
-            return bool(c.get("status") == "True" and c.get("reason") == "PreemptionByScheduler")
-    return False
+    return pod.condition("DisruptionTarget") == ("True", "PreemptionByScheduler")
 
 
 class _Candidate:
@@ -123,9 +123,9 @@ class DefaultPreemption(Plugin):
 
     def eligible(self, pod_info: PodInfo, statuses: Mapping[str, Status]) -> tuple[bool, str]:
         """kube ``PodEligibleToPreemptOthers``."""
-        if pod_info.spec.get("preemptionPolicy") == "Never":
+        if pod_info.preemption_policy == "Never":
             return False, "not eligible due to preemptionPolicy=Never."
-        nominated = pod_info.status.get("nominatedNodeName") or ""
+        nominated = pod_info.nominated_node_name
         if nominated:
             st = statuses.get(nominated)
             if st is not None and st.code == Code.UNSCHEDULABLE_AND_UNRESOLVABLE:
@@ -176,7 +176,7 @@ class DefaultPreemption(Plugin):
         state: CycleState,
         pod_info: PodInfo,
         node_info: NodeInfo,
-        pdbs: list[dict[str, Any]],
+        pdbs: list[PodDisruptionBudget],
     ) -> tuple[list[PodInfo], int, Status]:
         """The fewest pods to remove from ``node_info`` (a copy) for the pod to fit (kube
         ``SelectVictimsOnNode``)."""
@@ -219,7 +219,7 @@ class DefaultPreemption(Plugin):
         if len(candidates) == 1:
             return candidates[0]
 
-        def earliest_start(c: _Candidate) -> str:
+        def earliest_start(c: _Candidate) -> float:
             top = c.victims[0].priority
             return min(v.start_time() for v in c.victims if v.priority == top)
 
@@ -254,7 +254,7 @@ class DefaultPreemption(Plugin):
 
     async def _preempt_one(self, candidate: _Candidate, preemptor: PodInfo, victim: PodInfo) -> None:
         pods = self.handle.clientset.core_v1.pods(victim.namespace)
-        scheduler_name = preemptor.spec.get("schedulerName") or "default-scheduler"
+        scheduler_name = preemptor.scheduler_name
         condition = {
             "type": "DisruptionTarget",
             "status": "True",
@@ -285,19 +285,20 @@ class DefaultPreemption(Plugin):
             )
 
 
-def _importance_key(p: PodInfo) -> tuple[int, str]:
+def _importance_key(p: PodInfo) -> tuple[int, float]:
     return (-p.priority, p.start_time())
 
 
 def _split_by_pdb_violation(
-    pods: list[PodInfo], pdbs: list[dict[str, Any]]
+    pods: list[PodInfo], pdbs: list[PodDisruptionBudget]
 ) -> tuple[list[PodInfo], list[PodInfo]]:
-    """kube ``filterPodsWithPDBViolation`` (order kept)."""
-    allowed = [int((pdb.get("status") or {}).get("disruptionsAllowed") or 0) for pdb in pdbs]
+    """kube ``filterPodsWithPDBViolation``: (violating, non-violating), order kept."""
+    allowed = [(pdb.status.disruptions_allowed if pdb.status else None) or 0 for pdb in pdbs]
     selectors: list[Selector | None] = []
     for pdb in pdbs:
+        raw = pdb.spec.selector if pdb.spec is not None else None
         try:
-            selectors.append(selector_from_label_selector((pdb.get("spec") or {}).get("selector")))
+            selectors.append(selector_from_label_selector(raw.to_dict() if raw is not None else None))
         except ValueError:
             selectors.append(None)
     violating: list[PodInfo] = []
@@ -306,13 +307,13 @@ def _split_by_pdb_violation(
         violated = False
         if p.labels:
             for i, pdb in enumerate(pdbs):
-                meta = pdb.get("metadata") or {}
-                if meta.get("namespace") != p.namespace:
+                if (pdb.metadata.namespace if pdb.metadata else None) != p.namespace:
                     continue
                 sel = selectors[i]
+                # A PDB with a nil or empty selector matches nothing.
                 if sel is None or sel.empty() or not sel.matches(p.labels):
                     continue
-                if p.name in ((pdb.get("status") or {}).get("disruptedPods") or {}):
+                if p.name in ((pdb.status.disrupted_pods if pdb.status else None) or {}):
                     continue
                 allowed[i] -= 1
                 if allowed[i] < 0:

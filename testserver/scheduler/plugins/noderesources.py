@@ -15,14 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from testserver.scheduler.framework import MAX_NODE_SCORE, ClusterEventWithHint, Handle, Plugin
+from testserver.scheduler.nodeinfo import NodeInfo
+from testserver.scheduler.podinfo import PodInfo
 from testserver.scheduler.types import (
     ActionType,
     ClusterEvent,
     Code,
     CycleState,
     EventResource,
-    NodeInfo,
-    PodInfo,
     Resource,
     Status,
 )
