@@ -114,8 +114,8 @@ def _histogram_quantile(q: float, metrics: dict[str, float], name: str) -> float
     buckets: list[tuple[float, float]] = []
     for key, value in metrics.items():
         if key.startswith(name + "_bucket{") and 'result="scheduled"' in key:
-            le = key.split('le="', 1)[1].split('"', 1)[0]
-            buckets.append((float("inf") if le == "+Inf" else float(le), value))
+            bound = key.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if bound == "+Inf" else float(bound), value))
     if not buckets:
         return None
     buckets.sort()
