@@ -154,3 +154,13 @@ def test_update_pod_condition_defaults_now_to_current_utc() -> None:
     assert status.conditions is not None
     stamp = status.conditions[0].last_transition_time
     assert stamp is not None and stamp >= before and stamp.tzinfo is not None
+
+
+def test_update_pod_condition_probe_time_change_is_a_change() -> None:
+    status = PodStatus(conditions=[PodCondition(type="Ready", status="True", last_transition_time=T0)])
+    probed = cond()
+    probed.last_probe_time = T0 + dt.timedelta(seconds=30)
+    assert update_pod_condition(status, probed, now=T0 + dt.timedelta(seconds=30))
+    assert status.conditions is not None and status.conditions[0].last_probe_time == T0 + dt.timedelta(
+        seconds=30
+    )

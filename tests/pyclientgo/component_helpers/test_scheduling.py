@@ -379,3 +379,13 @@ def test_required_node_affinity_can_report_errors() -> None:
 def test_pod_priority() -> None:
     assert pod_priority(pod()) == 0
     assert pod_priority(pod(spec={"priority": 1000})) == 1000
+
+
+def test_field_requirements_are_skipped_for_a_node_without_a_name() -> None:
+    # kube's nodeSelectorTerm.match ignores matchFields when the node has no fields (no name).
+    nameless = node("", {"foo": "bar"})
+    sel = selector(
+        {"matchFields": [expr("metadata.name", "In", "n1")], "matchExpressions": [expr("foo", "Exists")]}
+    )
+    assert match_node_selector_terms(nameless, sel)
+    assert not match_node_selector_terms(node("n2", {"foo": "bar"}), sel)
