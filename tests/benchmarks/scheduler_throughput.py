@@ -12,7 +12,10 @@ A private test server; ``--nodes`` Node objects created directly (scheduler_perf
 
 Figures: ``pods_per_s`` (pods bound / that time), ``attempt_p50_s`` / ``attempt_p99_s`` (from the
 scheduler's own ``scheduler_scheduling_attempt_duration_seconds`` histogram, interpolated within
-the bucket as Prometheus' ``histogram_quantile`` and scheduler_perf do), ``create_pods_per_s`` (how
+the bucket as Prometheus' ``histogram_quantile`` and scheduler_perf do; queueing for an API slot
+included), ``algorithm_p50_s`` / ``algorithm_p99_s`` (``scheduler_scheduling_algorithm_duration_seconds``:
+filters and scores of one pod, the CPU part), ``load_avg_1m`` (the machine is shared: read the
+figures against it), ``create_pods_per_s`` (how
 fast the clients created the pods, ``running`` mode). ``--affinity`` gives every pod a preferred
 pod anti-affinity and a zone topology spread constraint (nodes spread over 10 zones).
 ``--profile FILE`` runs the scheduler under cProfile and prints its top functions to stderr.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import pstats
 import sys
 import tempfile
@@ -34,13 +38,10 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "testserver" / "scheduler"))
-
-from scheduler_process import SchedulerProcess, make_node, parse_metrics
-
 from pyclientgo.api.core.v1 import Namespace, Node, Pod, ServiceAccount
 from pyclientgo.config import load_config
 from pyclientgo.kubernetes import AsyncClientset
+from testserver.scheduler.testing import SchedulerProcess, make_node, parse_metrics
 from testserver.testing import TestServer
 
 NAMESPACE = "sched-bench"
@@ -109,11 +110,11 @@ async def _run_all(coros: list[Any], concurrency: int) -> None:
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-def _histogram_quantile(q: float, metrics: dict[str, float], name: str) -> float | None:
-    """Prometheus ``histogram_quantile`` over the ``result="scheduled"`` series of ``name``."""
+def _histogram_quantile(q: float, metrics: dict[str, float], name: str, match: str = "") -> float | None:
+    """Prometheus ``histogram_quantile`` over the series of ``name`` whose labels contain ``match``."""
     buckets: list[tuple[float, float]] = []
     for key, value in metrics.items():
-        if key.startswith(name + "_bucket{") and 'result="scheduled"' in key:
+        if key.startswith(name + "_bucket{") and match in key:
             bound = key.split('le="', 1)[1].split('"', 1)[0]
             buckets.append((float("inf") if bound == "+Inf" else float(bound), value))
     if not buckets:
@@ -213,13 +214,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     process.cleanup()
     elapsed = end - start
     name = "scheduler_scheduling_attempt_duration_seconds"
-    p50 = _histogram_quantile(0.5, metrics, name)
-    p99 = _histogram_quantile(0.99, metrics, name)
+    p50 = _histogram_quantile(0.5, metrics, name, 'result="scheduled"')
+    p99 = _histogram_quantile(0.99, metrics, name, 'result="scheduled"')
+    algorithm = "scheduler_scheduling_algorithm_duration_seconds"
+    a50 = _histogram_quantile(0.5, metrics, algorithm)
+    a99 = _histogram_quantile(0.99, metrics, algorithm)
     result.update(
         seconds=round(elapsed, 2),
         pods_per_s=round(args.pods / elapsed, 1),
         attempt_p50_s=round(p50, 4) if p50 is not None else None,
         attempt_p99_s=round(p99, 4) if p99 is not None else None,
+        algorithm_p50_s=round(a50, 5) if a50 is not None else None,
+        algorithm_p99_s=round(a99, 5) if a99 is not None else None,
+        load_avg_1m=round(os.getloadavg()[0], 1),
         unschedulable_attempts=sum(
             v
             for k, v in metrics.items()

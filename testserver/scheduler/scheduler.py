@@ -213,6 +213,12 @@ class Scheduler:
             buckets=[0.001 * 2**i for i in range(15)],
             registry=registry,
         )
+        self.algorithm_duration = Histogram(
+            "scheduler_scheduling_algorithm_duration_seconds",
+            "Scheduling algorithm latency in seconds",
+            buckets=[0.001 * 2**i for i in range(15)],
+            registry=registry,
+        )
         self.pending_pods = Gauge(
             "scheduler_pending_pods",
             "Number of pending pods, by the queue type.",
@@ -416,10 +422,13 @@ class Scheduler:
         cycle = self.queue.scheduling_cycle
         state = CycleState()
         try:
-            node = self.schedule_pod(fw, state, pod_info)
+            try:
+                node = self.schedule_pod(fw, state, pod_info)
+            finally:
+                self.algorithm_duration.observe(time.perf_counter() - start)
         except FitError as fit:
             nominated: str | None = None
-            if fw.has_post_filter():
+            if fit.num_all_nodes and fw.has_post_filter():
                 nominated, status = fw.run_post_filter(state, pod_info, dict(fit.statuses))
                 fit.post_filter_msg = status.message()
                 if status.code == Code.ERROR:
