@@ -38,6 +38,7 @@ from typing import Any
 from pyclientgo.api.coordination.v1 import Lease
 from pyclientgo.api.core.v1 import Node, NodeCondition, Pod
 from pyclientgo.apimachinery.model import format_time
+from pyclientgo.component_helpers.node import get_node_condition
 from pyclientgo.controller import Controller, ControllerOptions, Funcs, Request, Result
 from pyclientgo.errors import NotFound, is_not_found
 from pyclientgo.rest import AsyncTokenBucketRateLimiter
@@ -128,10 +129,7 @@ def _name(obj: Node | Pod) -> str:
 
 
 def _node_condition(node: Node, kind: str) -> NodeCondition | None:
-    for condition in (node.status.conditions if node.status is not None else None) or ():
-        if condition.type == kind:
-            return condition
-    return None
+    return get_node_condition(node.status, kind)
 
 
 def _taints(node: Node) -> list[dict[str, Any]]:
