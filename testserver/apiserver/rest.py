@@ -18,7 +18,7 @@ import yaml
 
 from pyclientgo.apimachinery import fields as field_selectors
 from pyclientgo.apimachinery import labels as label_selectors
-from testserver.apiserver import field_validation, patching, protobuf
+from testserver.apiserver import field_validation, kubelet_proxy, patching, protobuf
 from testserver.apiserver import objects as ob
 from testserver.apiserver import status as st
 from testserver.apiserver.admission import Admission, AdmissionOptions
@@ -1285,7 +1285,9 @@ class RestHandler:
         await self._delete_one(route, namespace, name, opts)
         return Response.json(201, st.status_success())
 
-    async def log(self, req: Request, route: ResourceRoute, namespace: str, name: str) -> Response:
+    async def log(
+        self, req: Request, route: ResourceRoute, namespace: str, name: str
+    ) -> Response | StreamResponse:
         kv = await self.storage.get(route.key(namespace, name))
         if kv is None:
             raise st.not_found("pods", name)
@@ -1301,7 +1303,7 @@ class RestHandler:
             init = [c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or []]
             if container not in names and container not in init:
                 raise st.bad_request(f"container {container} is not valid for pod {name}")
-        return Response(200, b"", b"text/plain")
+        return await kubelet_proxy.proxy_pod_log(req, self.storage, pod, container or str(names[0]))
 
 
 def _list_options_invalid(causes: list[dict[str, Any]]) -> st.StatusError:

@@ -1,6 +1,8 @@
 """``testserver kubelet``: the kubelet on :mod:`pyclientgo.component_base` (no leader election; the
-health server is kube's healthz port 10248).
+health server is kube's healthz port 10248, the kubelet API is ``--port``, 10250).
 
+    testserver kubelet --kubeconfig K --root-dir /tmp/kubelet             # the process runtime
+    testserver kubelet --kubeconfig K --image-command myimage='python3 -m myapp'
     testserver kubelet --kubeconfig K --fake --nodes 1000 --hostname-override fake-node
 """
 
@@ -10,6 +12,7 @@ import argparse
 import socket
 from pathlib import Path
 
+from pyclientgo.apimachinery.quantity import Quantity
 from pyclientgo.component_base import (
     ComponentContext,
     ComponentOptions,
@@ -18,6 +21,7 @@ from pyclientgo.component_base import (
     run_component_sync,
 )
 from pyclientgo.controller import RunnableFunc
+from testserver.kubelet.images import ImageTable
 from testserver.kubelet.node import NodeConfig, machine_capacity
 from testserver.kubelet.pods import BackOff
 
@@ -64,7 +68,17 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--node-labels", type=_map, default={}, help="labels key=value,... to register with")
     g.add_argument("--register-with-taints", type=_taints, default=[], help="taints key=value:Effect,...")
     g.add_argument("--max-pods", type=int, default=110)
-    g.add_argument("--port", type=int, default=10250, help="the kubelet API port reported in the Node")
+    g.add_argument("--port", type=int, default=10250, help="the kubelet API's HTTPS port (0: any free port)")
+    g.add_argument("--address", default=None, help="the kubelet API's bind address (default: --node-ip)")
+    g.add_argument(
+        "--image-command",
+        action="append",
+        default=[],
+        metavar="NAME=CMD",
+        help="process runtime: the command of image NAME for containers that set none (repeatable)",
+    )
+    g.add_argument("--container-log-max-size", default="10Mi", help="rotate a container log at this size")
+    g.add_argument("--container-log-max-files", type=int, default=5, help="container log files kept")
     g.add_argument("--cpu", default=None, help="cpu capacity (default: this machine's)")
     g.add_argument("--memory", default=None, help="memory capacity (default: this machine's)")
     g.add_argument("--kube-reserved", type=_map, default={}, help="cpu=..,memory=.. reserved for kube")
@@ -82,8 +96,13 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("--nodes must be >= 1")
     if args.nodes > 1 and not args.fake:
         raise SystemExit("--nodes > 1 needs --fake")
-    if not args.fake:
-        raise SystemExit("only the fake runtime (--fake) is available in this build")
+    try:
+        images = dict(ImageTable.parse_flag(v) for v in args.image_command)
+        log_max_size = Quantity.parse(args.container_log_max_size).value()
+    except ValueError as err:
+        raise SystemExit(f"invalid flag: {err}") from err
+    if args.container_log_max_files < 2:
+        raise SystemExit("--container-log-max-files must be >= 2")
     base = args.hostname_override or socket.gethostname().lower()
     names = [base] if args.nodes == 1 else [f"{base}-{i}" for i in range(args.nodes)]
     capacity = machine_capacity()
@@ -93,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
         capacity["memory"] = args.memory
     reserved = dict(args.system_reserved)
     for k, v in args.kube_reserved.items():
-        from pyclientgo.apimachinery.quantity import Quantity
-
         reserved[k] = str(Quantity.parse(reserved[k]) + Quantity.parse(v)) if k in reserved else v
     configs = [
         NodeConfig(
@@ -115,16 +132,33 @@ def run(args: argparse.Namespace) -> int:
 
     async def setup(ctx: ComponentContext) -> None:
         from testserver.kubelet.kubelet import KubeletHost
-        from testserver.kubelet.runtime import FakeRuntime
+        from testserver.kubelet.process_runtime import ProcessRuntime
+        from testserver.kubelet.runtime import FakeRuntime, RuntimeService
+        from testserver.kubelet.server import KubeletServer
 
+        root = Path(args.root_dir).absolute()
+        runtime: RuntimeService
+        if args.fake:
+            runtime = FakeRuntime()
+        else:
+            runtime = ProcessRuntime(
+                root,
+                images=ImageTable(images),
+                log_max_size=log_max_size,
+                log_max_files=args.container_log_max_files,
+            )
         host = KubeletHost(
             ctx.clientset,
-            FakeRuntime(),
+            runtime,
             configs,
             ctx.manager.event_broadcaster,
             BackOff(initial=args.crash_loop_backoff_initial, maximum=args.crash_loop_backoff_max),
         )
-        ctx.manager.add_informer_factory(host.factory)
+        host.server = KubeletServer(
+            host, bind=args.address or args.node_ip, port=args.port, pki_dir=root, sans=(args.node_ip, *names)
+        )
+        for factory in host.factories:
+            ctx.manager.add_informer_factory(factory)
         ctx.manager.add(RunnableFunc(host.run, need_leader_election=False))
 
     return run_component_sync(opts, setup)

@@ -8,16 +8,21 @@ and its pods a :class:`~testserver.kubelet.pods.PodWorker`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
+
+import httpx
 
 from pyclientgo.errors import NotFound
 from pyclientgo.informers import SharedInformerFactory
 from pyclientgo.kubernetes import AsyncClientset
 from pyclientgo.tools.cache import ListOptions
+from testserver.kubelet.env import EnvSources
 from testserver.kubelet.node import NodeAgent, NodeConfig, _allocatable
-from testserver.kubelet.pods import BackOff, PodWorker, admit, generate_pod_status
+from testserver.kubelet.pods import BackOff, PodWorker, _Ctr, admit, generate_pod_status
 from testserver.kubelet.runtime import RuntimeService
+from testserver.kubelet.server import HttpError, KubeletServer
 
 __all__ = ["KubeletHost"]
 
@@ -34,8 +39,10 @@ class KubeletHost:
         nodes: list[NodeConfig],
         broadcaster: Any,
         backoff: BackOff | None = None,
+        server: KubeletServer | None = None,
     ) -> None:
         self.cs = clientset
+        self.server = server
         self.runtime = runtime
         self.nodes = {
             n.name: NodeAgent(clientset, n, broadcaster.new_recorder(component="kubelet", host=n.name))
@@ -55,6 +62,11 @@ class KubeletHost:
 
         self.factory = SharedInformerFactory(clientset, tweak_list_options=tweak)
         self.pods = self.factory.core_v1.pods()
+        # services for the containers' environment (no spec.nodeName selector: a factory of their own)
+        self.service_factory = SharedInformerFactory(clientset)
+        self.services = self.service_factory.core_v1.services()
+        self.factories = [self.factory, self.service_factory]
+        self.http = httpx.AsyncClient(verify=False, follow_redirects=True)  # probes, as kube: no TLS verify
         self.pods.informer.add_event_handler(
             on_add=lambda obj, *_: self._on_pod(obj),
             on_update=lambda _old, new: self._on_pod(new),
@@ -99,9 +111,32 @@ class KubeletHost:
             node_ip=agent.config.node_ip,
             backoff=self.backoff,
             on_done=self._worker_done,
+            env_sources=EnvSources(
+                clientset=self.cs,
+                services=self._service_dicts,
+                node_allocatable=_allocatable(agent.config),
+            ),
+            http=self.http,
         )
         self.workers[uid] = worker
         worker.start()
+
+    def _service_dicts(self) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in self.services.lister.list()]
+
+    # -- the kubelet API's view (testserver.kubelet.server.ContainerLogSource) ---------------------
+
+    def api_pods(self) -> list[dict[str, Any]]:
+        return [w.pod for w in self.workers.values()]
+
+    def log_target(self, namespace: str, pod: str, container: str) -> _Ctr | None:
+        worker = next((w for w in self.workers.values() if w.key == f"{namespace}/{pod}"), None)
+        if worker is None:
+            raise HttpError(404, f'pod "{pod}" does not exist')
+        for c in worker.inits + worker.ctrs:
+            if c.name == container:
+                return c
+        return None
 
     def _on_pod_deleted(self, obj: Any) -> None:
         obj = getattr(obj, "obj", obj)  # DeletedFinalStateUnknown
@@ -149,6 +184,10 @@ class KubeletHost:
                         log.error("Unable to register node %s with API server: %s", a.config.name, err)
                         await asyncio.sleep(1.0)
 
+        if self.server is not None:
+            port = await self.server.start()
+            for a in agents:
+                a.config.kubelet_port = port
         await asyncio.gather(*(register(a) for a in agents))
         jitter = len(agents) > 1
         tasks = [asyncio.create_task(a.lease_loop(jitter=jitter)) for a in agents]
@@ -162,4 +201,10 @@ class KubeletHost:
             for w in list(self.workers.values()):
                 if w.task is not None:
                     w.task.cancel()
+            with contextlib.suppress(Exception):
+                await self.runtime.shutdown()  # every process, cgroup and sandbox directory
+            if self.server is not None:
+                await self.server.stop()
+            await self.http.aclose()
             await self.factory.shutdown()
+            await self.service_factory.shutdown()

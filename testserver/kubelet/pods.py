@@ -17,9 +17,19 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from pyclientgo.apimachinery.quantity import Quantity
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import AsyncClientset
+from testserver.kubelet.env import (
+    CreateContainerConfigError,
+    EnvSources,
+    expand,
+    make_environment_variables,
+)
+from testserver.kubelet.images import ErrImagePull
+from testserver.kubelet.probes import ContainerProber
 from testserver.kubelet.runtime import (
     ContainerConfig,
     ContainerState,
@@ -119,10 +129,28 @@ class _Ctr:
     waiting_reason: str = "ContainerCreating"
     waiting_message: str = ""
     backoff_until: float = 0.0
+    image_backoff_until: float = 0.0
+    prober: ContainerProber | None = None
+    image_error: str = ""
+    """The last ErrImagePull message (shown again while in ImagePullBackOff)."""
 
     @property
     def name(self) -> str:
         return str(self.spec["name"])
+
+    @property
+    def running(self) -> bool:
+        return self.current is not None and self.current.state == ContainerState.RUNNING
+
+    @property
+    def started(self) -> bool:
+        """Running and past its startup probe."""
+        return self.running and (self.prober is None or self.prober.started)
+
+    @property
+    def ready(self) -> bool:
+        """Running, started and passing its readiness probe."""
+        return self.started and (self.prober is None or self.prober.ready)
 
 
 def _state(c: _Ctr) -> dict[str, Any]:
@@ -157,11 +185,11 @@ def _container_status(c: _Ctr, ready: bool) -> dict[str, Any]:
         "name": c.name,
         "state": state,
         "lastState": {"terminated": _terminated(c.last)} if c.last is not None else {},
-        "ready": ready and running,
+        "ready": ready and running and c.ready,
         "restartCount": c.restart_count,
         "image": c.spec.get("image", ""),
         "imageID": c.current.image_ref if c.current is not None else "",
-        "started": running,
+        "started": running and c.started,
     }
     if c.current is not None:
         out["containerID"] = f"pyclientgo://{c.current.id}"
@@ -216,9 +244,7 @@ def generate_pod_status(
         or (c.current is not None and c.current.state == ContainerState.EXITED and c.current.exit_code == 0)
         for c in inits
     )
-    sidecars_started = all(
-        c.current is not None and c.current.state == ContainerState.RUNNING for c in inits if c.sidecar
-    )
+    sidecars_started = all(c.started for c in inits if c.sidecar)
     initialized = inits_done and sidecars_started
     running = sum(1 for c in ctrs if c.current is not None and c.current.state == ContainerState.RUNNING)
     waiting = sum(1 for c in ctrs if c.current is None or "waiting" in _state(c))
@@ -256,18 +282,8 @@ def generate_pod_status(
         old_phase = old.get("phase")
         phase = old_phase if isinstance(old_phase, str) and old_phase in ("Succeeded", "Failed") else phase
     # conditions
-    not_ready = [
-        c.name
-        for c in ctrs
-        if not (
-            c.current is not None and c.current.state == ContainerState.RUNNING and "running" in _state(c)
-        )
-    ]
-    not_ready += [
-        c.name
-        for c in inits
-        if c.sidecar and not (c.current is not None and c.current.state == ContainerState.RUNNING)
-    ]
+    not_ready = [c.name for c in ctrs if not (c.ready and "running" in _state(c))]
+    not_ready += [c.name for c in inits if c.sidecar and not c.ready]
     terminal = phase in ("Succeeded", "Failed")
     conditions = [
         _cond(
@@ -344,6 +360,8 @@ class PodWorker:
         node_ip: str,
         backoff: BackOff,
         on_done: Any,
+        env_sources: EnvSources | None = None,
+        http: httpx.AsyncClient | None = None,
     ) -> None:
         self.pod = pod
         self.cs = clientset
@@ -352,6 +370,8 @@ class PodWorker:
         self.node_ip = node_ip
         self.backoff = backoff
         self.on_done = on_done
+        self.env_sources = env_sources
+        self.http = http
         self.wake = asyncio.Event()
         self.sandbox_id: str | None = None
         spec = pod.get("spec") or {}
@@ -451,38 +471,110 @@ class PodWorker:
                     c.current = await self.runtime.container_status(c.current.id)
                 except KeyError:
                     pass
+                if c.current.state != ContainerState.RUNNING and c.prober is not None:
+                    c.prober.stop()
+
+    async def _environment(self, c: _Ctr) -> dict[str, str]:
+        if self.env_sources is None:
+            return _env(self.pod, c.spec, self.node_ip)
+        return await make_environment_variables(
+            self.pod, c.spec, self.env_sources, pod_ip=self.node_ip, host_ip=self.node_ip
+        )
+
+    def _start_probes(self, c: _Ctr) -> None:
+        if c.current is None or self.http is None:
+            return
+        if c.prober is not None:
+            c.prober.stop()
+        prober = ContainerProber(
+            runtime=self.runtime,
+            container=c.spec,
+            container_id=c.current.id,
+            pod_ip=self.node_ip,
+            http=self.http,
+            event=self._event,
+            on_change=self.wake.set,
+            on_kill=lambda kind, _output: self._kill_unhealthy(c, kind),
+        )
+        c.prober = prober if prober.has_probes else None
+        if c.prober is not None:
+            c.prober.start()
+
+    def _kill_unhealthy(self, c: _Ctr, kind: str) -> None:
+        """A failed liveness/startup probe: kill the container (computePodActions), the sync
+        restarts it per restartPolicy."""
+        if c.current is None or c.current.state != ContainerState.RUNNING:
+            return
+        policy = "Always" if c.sidecar else (self.pod.get("spec") or {}).get("restartPolicy", "Always")
+        message = f"Container {c.name} failed {kind} probe"
+        if policy != "Never":
+            message += ", will be restarted"
+        self._event("Normal", "Killing", message)
+        grace = (c.spec.get(f"{kind}Probe") or {}).get("terminationGracePeriodSeconds")
+        if grace is None:
+            grace = (self.pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+        cid = c.current.id
+
+        async def kill() -> None:
+            await self.runtime.stop_container(cid, float(grace))
+            self.wake.set()
+
+        asyncio.get_running_loop().create_task(kill())
 
     async def _start(self, c: _Ctr) -> None:
         assert self.sandbox_id is not None
         image = c.spec.get("image", "")
-        try:
-            ref = await self.runtime.pull_image(image)
-        except Exception as err:
-            c.waiting_reason, c.waiting_message = "ErrImagePull", str(err)
-            self._event("Warning", "Failed", f"Failed to pull image {image!r}: {err}")
+        now = asyncio.get_running_loop().time()
+        if now < c.image_backoff_until:
+            if c.waiting_reason in ("ErrImagePull", "ImagePullBackOff"):
+                c.waiting_reason = "ImagePullBackOff"
+                c.waiting_message = f'Back-off pulling image "{image}": ErrImagePull: {c.image_error}'
             return
-        del ref
-        self._event("Normal", "Pulled", f"Container image {image!r} already present on machine")
-        if c.current is not None:
-            c.last = c.current
-            c.restart_count += 1
         try:
-            cid = await self.runtime.create_container(
-                self.sandbox_id,
-                ContainerConfig(
-                    name=c.name,
-                    image=image,
-                    command=list(c.spec.get("command") or []),
-                    args=list(c.spec.get("args") or []),
-                    env=_env(self.pod, c.spec, self.node_ip),
-                    attempt=c.restart_count,
-                    init=c.init and not c.sidecar,
-                ),
-            )
+            await self.runtime.pull_image(image)
+        except Exception as err:
+            self._image_failed(c, image, str(err), now)
+            return
+        try:
+            env = await self._environment(c)
+        except CreateContainerConfigError as err:
+            if c.waiting_reason != "CreateContainerConfigError" or c.waiting_message != str(err):
+                self._event("Warning", "Failed", f"Error: {err}")
+            c.waiting_reason, c.waiting_message = "CreateContainerConfigError", str(err)
+            return
+        except Exception as err:
+            c.waiting_reason, c.waiting_message = "CreateContainerConfigError", str(err)
+            self._event("Warning", "Failed", f"Error: {err}")
+            return
+        limits = (c.spec.get("resources") or {}).get("limits") or {}
+        config = ContainerConfig(
+            name=c.name,
+            image=image,
+            command=[expand(str(a), env) for a in c.spec.get("command") or []],
+            args=[expand(str(a), env) for a in c.spec.get("args") or []],
+            env=env,
+            attempt=c.restart_count + (1 if c.current is not None else 0),
+            init=c.init and not c.sidecar,
+            working_dir=str(c.spec.get("workingDir") or ""),
+            ports=[int(p["containerPort"]) for p in c.spec.get("ports") or [] if p.get("containerPort")],
+            limits={k: str(v) for k, v in limits.items() if k in ("cpu", "memory")},
+        )
+        try:
+            cid = await self.runtime.create_container(self.sandbox_id, config)
+        except ErrImagePull as err:
+            self._image_failed(c, image, str(err), now)
+            return
         except Exception as err:
             c.waiting_reason, c.waiting_message = "CreateContainerError", str(err)
             self._event("Warning", "Failed", f"Error: {err}")
             return
+        c.image_backoff_until, c.image_error = 0.0, ""
+        self._event("Normal", "Pulled", f'Container image "{image}" already present on machine')
+        if c.current is not None:
+            if c.last is not None:  # keep one dead container per container (the GC's MaxPerPodContainer)
+                await self.runtime.remove_container(c.last.id)
+            c.last = c.current
+            c.restart_count += 1
         self._event("Normal", "Created", f"Created container: {c.name}")
         try:
             await self.runtime.start_container(cid)
@@ -494,6 +586,16 @@ class PodWorker:
         c.current = await self.runtime.container_status(cid)
         c.waiting_reason, c.waiting_message = "", ""
         self._event("Normal", "Started", f"Started container {c.name}")
+        self._start_probes(c)
+
+    def _image_failed(self, c: _Ctr, image: str, message: str, now: float) -> None:
+        """ErrImagePull, retried after the image back-off (ImagePullBackOff meanwhile)."""
+        key = f"{self.pod['metadata'].get('uid')}/{c.name}/image"
+        c.image_backoff_until = now + self.backoff.next(key, now)
+        c.waiting_reason, c.waiting_message, c.image_error = "ErrImagePull", message, message
+        self._event("Normal", "Pulling", f'Pulling image "{image}"')
+        self._event("Warning", "Failed", f'Failed to pull image "{image}": {message}')
+        self._event("Warning", "Failed", "Error: ErrImagePull")
 
     def _should_restart(self, c: _Ctr) -> bool:
         assert c.current is not None
@@ -537,6 +639,8 @@ class PodWorker:
         for c in self.inits:
             if c.current is not None and c.current.state == ContainerState.RUNNING:
                 if c.sidecar:
+                    if not c.started:
+                        return wait  # a sidecar's startup probe gates the next init container
                     continue
                 return wait  # an init container runs: wait for it
             if c.current is not None and c.current.state == ContainerState.EXITED:
@@ -549,7 +653,7 @@ class PodWorker:
             if c.current is None:
                 await self._start(c)
                 if not c.sidecar:
-                    return 0.05
+                    return 0.05 if c.current is not None else wait
         for c in self.ctrs:
             if c.current is None:
                 await self._start(c)
@@ -561,6 +665,9 @@ class PodWorker:
 
     async def _stop_all(self, grace: float) -> None:
         ordered = self.ctrs + list(reversed([c for c in self.inits if c.sidecar]))
+        for c in self.inits + self.ctrs:
+            if c.prober is not None:
+                c.prober.stop()
 
         async def stop(c: _Ctr) -> None:
             if c.current is not None and c.current.state == ContainerState.RUNNING:

@@ -64,6 +64,12 @@ class ContainerConfig:
     attempt: int = 0
     init: bool = False
     """A (non-sidecar) init container: it is expected to run to completion."""
+    working_dir: str = ""
+    """The process's cwd (``workingDir``; empty: the sandbox directory)."""
+    ports: list[int] = field(default_factory=list)
+    """The container's ``containerPort``s (the image table's ``{port}``)."""
+    limits: dict[str, str] = field(default_factory=dict)
+    """``resources.limits`` (cpu, memory), applied through cgroups where the runtime can."""
 
 
 @dataclass(kw_only=True)
@@ -83,6 +89,8 @@ class ContainerStatus:
     exit_code: int = 0
     reason: str = ""
     message: str = ""
+    log_path: str = ""
+    """The container's CRI log file (empty: the runtime keeps no logs)."""
 
 
 ContainerEventHandler = Callable[[str], None]
@@ -107,6 +115,9 @@ class RuntimeService(Protocol):
     async def pull_image(self, image: str) -> str: ...
     async def list_images(self) -> list[str]: ...
     def set_event_handler(self, handler: ContainerEventHandler) -> None: ...
+    async def shutdown(self) -> None:
+        """Stop every container and remove every sandbox (the kubelet is stopping)."""
+        ...
 
 
 def _now() -> _dt.datetime:
@@ -225,3 +236,7 @@ class FakeRuntime:
 
     async def list_images(self) -> list[str]:
         return sorted(self._images)
+
+    async def shutdown(self) -> None:
+        for sid in list(self._sandboxes):
+            await self.remove_pod_sandbox(sid)

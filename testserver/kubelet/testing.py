@@ -13,8 +13,9 @@ __all__ = ["KubeletProcess"]
 
 
 class KubeletProcess(ChildProcess):
-    """``testserver kubelet --fake`` (by default) against ``kubeconfig``, ready once its ready file is
-    written (nodes registered is the caller's to wait for)."""
+    """``testserver kubelet --fake`` (by default; ``fake=False``: the process runtime) against
+    ``kubeconfig``, ready once its ready file is written (nodes registered is the caller's to wait
+    for); its kubelet API listens on a free port unless ``extra_args`` set ``--port``."""
 
     _name = "kubelet"
     _log_name = "kubelet.log"
@@ -50,6 +51,8 @@ class KubeletProcess(ChildProcess):
             "--ready-file", str(ready),
             "--nodes", str(self.nodes),
         ]  # fmt: skip
+        if not any(a == "--port" or a.startswith("--port=") for a in self.extra_args):
+            args += ["--port", "0"]  # the kubelet API on a free port (the Node reports it)
         if self.fake:
             args.append("--fake")
         args += self.extra_args

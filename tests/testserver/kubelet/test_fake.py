@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from pyclientgo.api.core.v1 import Pod
 from pyclientgo.config import load_config
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import Clientset
@@ -54,16 +55,14 @@ def kubelet(apiserver: TestServer) -> Iterator[KubeletProcess]:
         proc.cleanup()
 
 
-def _pod(
-    name: str, node: str = "fake-a", annotations: dict[str, str] | None = None, **spec: Any
-) -> dict[str, Any]:
+def _pod(name: str, node: str = "fake-a", annotations: dict[str, str] | None = None, **spec: Any) -> Pod:
     body: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "annotations": annotations or {}},
         "spec": {"nodeName": node, "containers": [{"name": "main", "image": "busybox"}], **spec},
     }
-    return body
+    return Pod.model_validate(body)
 
 
 def _status(cs: Clientset, name: str) -> dict[str, Any]:
@@ -208,13 +207,11 @@ def test_many_fake_nodes(apiserver: TestServer, cs: Clientset) -> None:
         node_name="many",
         nodes=200,
         extra_args=["--kube-api-qps", "500", "--kube-api-burst", "1000"],
-    ) as proc:
-        proc.start()
+    ):  # entering starts it (a second start() would leak a second 200-node kubelet)
 
         def ready_count() -> int:
             n = 0
-            for node in cs.core_v1.nodes().list().items:
-                d = node.to_dict()
+            for d in cs.core_v1.nodes().list().to_dict().get("items") or []:
                 if d["metadata"]["name"].startswith("many-") and any(
                     c["type"] == "Ready" and c["status"] == "True"
                     for c in (d.get("status") or {}).get("conditions") or []
@@ -223,25 +220,11 @@ def test_many_fake_nodes(apiserver: TestServer, cs: Clientset) -> None:
             return n
 
         wait_for(lambda: ready_count() == 200, timeout=60, what="200 Ready nodes")
-        leases = [
-            lease
-            for lease in cs.coordination_v1.leases("kube-node-lease").list().items
-            if lease.metadata.name.startswith("many-")
-        ]
-        wait_for(
-            lambda: (
-                len(
-                    [
-                        lease
-                        for lease in cs.coordination_v1.leases("kube-node-lease").list().items
-                        if lease.metadata.name.startswith("many-")
-                    ]
-                )
-                == 200
-            ),
-            timeout=60,
-            what="200 leases",
-        )
-        del leases
+
+        def lease_count() -> int:
+            leases = cs.coordination_v1.leases("kube-node-lease").list().to_dict().get("items") or []
+            return sum(1 for lease in leases if lease["metadata"]["name"].startswith("many-"))
+
+        wait_for(lambda: lease_count() == 200, timeout=60, what="200 leases")
         cs.core_v1.pods("default").create(_pod("onmany", node="many-17"))
         wait_for(lambda: _status(cs, "onmany").get("phase") == "Running", what="pod on many-17")
