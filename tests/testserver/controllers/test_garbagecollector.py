@@ -308,3 +308,29 @@ async def test_invalid_namespace_owner_event(cs: AsyncClientset, dyn: AsyncDynam
     # the owner does not exist in the dependent's namespace: the dependent is garbage
     await wait_until(lambda: gone(dyn, CONFIGMAPS, ns, "cross-ns"), what="cross-namespace dependent deleted")
     assert await get_or_none(dyn, CONFIGMAPS, other_ns, "elsewhere") is not None
+
+
+async def test_foreground_chain(dyn: AsyncDynamicClient, ns: str) -> None:
+    """owner ← child ← grandchild, all blocking: the child is deleted in the foreground too, and
+    nothing above the held grandchild goes until it does."""
+    owner = await make_cm(dyn, ns, "ch-owner")
+    child = await make_cm(dyn, ns, "ch-child", [ref(owner, block=True)])
+    await make_cm(dyn, ns, "ch-grandchild", [ref(child, block=True)], finalizers=["example.com/hold"])
+    await dyn.resource(CONFIGMAPS, ns).delete("ch-owner", propagation_policy="Foreground")
+
+    async def chain_waiting() -> bool:
+        objs = [await get_or_none(dyn, CONFIGMAPS, ns, n) for n in ("ch-owner", "ch-child", "ch-grandchild")]
+        return all(o is not None and o["metadata"].get("deletionTimestamp") for o in objs)
+
+    await wait_until(chain_waiting, what="the whole chain being deleted, held by the grandchild")
+    child_now = await dyn.resource(CONFIGMAPS, ns).get("ch-child")
+    assert "foregroundDeletion" in child_now["metadata"]["finalizers"]
+    grandchild = await dyn.resource(CONFIGMAPS, ns).get("ch-grandchild")
+    await dyn.resource(CONFIGMAPS, ns).patch(
+        "ch-grandchild",
+        {"metadata": {"finalizers": None, "resourceVersion": grandchild["metadata"]["resourceVersion"]}},
+        patch_type="merge",
+    )
+    await wait_until(
+        lambda: gone(dyn, CONFIGMAPS, ns, "ch-grandchild", "ch-child", "ch-owner"), what="the chain collected"
+    )

@@ -27,7 +27,7 @@ never awaits), which is what kube's single ``graphChanges`` worker gives.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -128,7 +128,7 @@ def deletion_starts_with_finalizer(
 
 
 def references_diffs(
-    old: list[Mapping[str, Any]], new: list[Mapping[str, Any]]
+    old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
 ) -> tuple[
     list[Mapping[str, Any]], list[Mapping[str, Any]], list[tuple[Mapping[str, Any], Mapping[str, Any]]]
 ]:
@@ -373,7 +373,7 @@ class GraphBuilder:
         remove = True
         if event.virtual:
             deleted = self.identity_from_event(event)
-            if existing.virtual and not existing.is_observed():
+            if existing.virtual:
                 matching, nonmatching = partition_dependents(existing.get_dependents(), deleted)
                 if nonmatching:
                     # some dependents name this uid differently: keep the virtual node for them
