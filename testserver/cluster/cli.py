@@ -214,7 +214,13 @@ def _detach(args: argparse.Namespace, options: ClusterOptions) -> int:
     options.logs_dir.mkdir(parents=True, exist_ok=True)
     state_path = options.data_dir / STATE_FILE
     state_path.unlink(missing_ok=True)
-    argv = [sys.executable, "-m", "testserver.cli", "up", *_argv_of(args, drop={"detach", "data_dir"})]
+    argv = [
+        sys.executable,
+        "-m",
+        "testserver.cli",
+        "up",
+        *_argv_of(args, drop={"detach", "data_dir", "exit_with_parent"}),
+    ]
     argv += ["--data-dir", str(options.data_dir)]
     log_path = options.logs_dir / "up.log"
     with log_path.open("ab") as log:
@@ -321,7 +327,7 @@ class _Foreground:
         if self.failed:
             print(f"testserver up: {self.failed}", file=sys.stderr, flush=True)
             return 1
-        self.progress.line("stopped")
+        self.progress.line("stopped", important=not self.args.quiet)
         return 0
 
     def _tick(self, parent: int) -> ClusterView:

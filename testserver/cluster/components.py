@@ -145,8 +145,10 @@ class ClusterPlan:
         """The API server's URL once it was ready (its restarts keep the port)."""
         self._api_ready_file = options.run_dir / "apiserver.ready"
 
-    def _testserver(self, component: str) -> list[str]:
-        return [sys.executable, "-m", "testserver.cli", component]
+    def _launch(self, component: str, gate: Path | None = None) -> list[str]:
+        """The command that runs ``testserver <component>`` (:mod:`testserver.cluster.launch`)."""
+        gate_args = ["--gate", str(gate)] if gate is not None else []
+        return [sys.executable, "-m", "testserver.cluster.launch", *gate_args, component]
 
     def _read_api_url(self) -> str:
         if self._api_ready_file.exists():
@@ -163,7 +165,7 @@ class ClusterPlan:
         if self.api_url:  # a restart: the port it found the first time (kubeconfigs name it)
             port = int(self.api_url.rsplit(":", 1)[1])
         return [
-            *self._testserver("apiserver"),
+            *self._launch("apiserver"),
             *opts.apiserver_args,
             "--port",
             str(port),
@@ -205,12 +207,13 @@ class ClusterPlan:
         opts = self.options
         kubeconfig, write = self._kubeconfig_writer(name, identity)
         ready = opts.run_dir / f"{name}.ready"
+        gate = opts.run_dir / f"{name}.gate"
         extra = opts.component_args.get(component, [])
 
         def argv() -> list[str]:
             port_args = [fresh_port_flag, str(_free_port())] if fresh_port_flag else []
             return [
-                *self._testserver(component),
+                *self._launch(component, gate),
                 "--kubeconfig",
                 str(kubeconfig),
                 "--secure-port",
@@ -232,6 +235,7 @@ class ClusterPlan:
             fallback_args=fallback_args,
             fallback_reason=fallback_reason,
             startup_timeout=opts.startup_timeout,
+            gate_file=gate,
         )
 
     def specs(self) -> list[ComponentSpec]:

@@ -231,6 +231,7 @@ def render(view: ClusterView, *, title: str = "testserver up", footer: str = "")
         ComponentState.READY: "green",
         ComponentState.STARTING: "yellow",
         ComponentState.PENDING: "dim",
+        ComponentState.WAITING: "dim yellow",
         ComponentState.BACKOFF: "red",
         ComponentState.STOPPED: "dim",
     }

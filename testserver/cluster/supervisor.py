@@ -47,6 +47,9 @@ class ComponentState(enum.StrEnum):
 
     PENDING = "Pending"
     """Not started yet: waiting for the components it needs."""
+    WAITING = "Waiting"
+    """Spawned early (interpreter start and imports under way) but held at its gate until the
+    components it needs are ready (only components with a ``gate_file``)."""
     STARTING = "Starting"
     """Running, its ready file not written yet."""
     READY = "Ready"
@@ -78,7 +81,11 @@ class ComponentSpec:
     fallback_reason: str = ""
     """What the event says when switching to ``fallback_args``."""
     startup_timeout: float = 60.0
-    """Seconds a start may take to get ready before it is killed and restarted."""
+    """Seconds a start may take to get ready (from its gate opening) before it is killed and restarted."""
+    gate_file: Path | None = None
+    """If set, the process is spawned at once and this file is created (after ``before_start``) once
+    every component in ``needs`` is ready; the process waits for it before it runs (see
+    :mod:`testserver.cluster.launch`). None: the process is spawned only then."""
 
 
 @dataclass(kw_only=True)
@@ -241,15 +248,16 @@ class Supervisor:
             self._stop_all()
             self._stopped.set()
 
-    def _ready_names(self) -> set[str]:
-        return {c.spec.name for c in self._children if c.ever_ready}
+    def _needs_ready(self, child: _Child) -> bool:
+        ready = {c.spec.name for c in self._children if c.ever_ready}
+        return all(n in ready for n in child.spec.needs)
 
     def _step(self, now: float) -> None:
         for child in self._children:
             if self._stop.is_set():
                 return
             if child.state is ComponentState.PENDING:
-                if all(n in self._ready_names() for n in child.spec.needs):
+                if child.spec.gate_file is not None or self._needs_ready(child):
                     self._spawn(child, now)
             elif child.state is ComponentState.BACKOFF:
                 if now >= child.next_start:
@@ -258,6 +266,9 @@ class Supervisor:
                 code = child.process.poll()
                 if code is not None:
                     self._exited(child, code, now)
+                elif child.state is ComponentState.WAITING:
+                    if self._needs_ready(child):
+                        self._release(child, now)
                 elif child.state is ComponentState.STARTING:
                     if child.spec.ready_file.exists():
                         self._became_ready(child)
@@ -277,8 +288,11 @@ class Supervisor:
 
     def _spawn(self, child: _Child, now: float) -> None:
         spec = child.spec
+        gated = spec.gate_file is not None
         try:
-            if spec.before_start is not None:
+            if spec.gate_file is not None:
+                spec.gate_file.unlink(missing_ok=True)
+            elif spec.before_start is not None:
                 spec.before_start()
             argv = spec.argv() + (spec.fallback_args or [] if child.use_fallback else [])
             spec.ready_file.parent.mkdir(parents=True, exist_ok=True)
@@ -301,9 +315,32 @@ class Supervisor:
             return
         with self._lock:
             child.process = process
-            child.state = ComponentState.STARTING
+            child.state = ComponentState.WAITING if gated else ComponentState.STARTING
             child.started_at = now
         self._on_event(spec.name, f"started (pid {process.pid})")
+        self._on_change()
+        if gated and self._needs_ready(child):
+            self._release(child, now)
+
+    def _release(self, child: _Child, now: float) -> None:
+        """Open the gate of a waiting child (its ``before_start`` first)."""
+        spec = child.spec
+        assert spec.gate_file is not None and child.process is not None
+        try:
+            if spec.before_start is not None:
+                spec.before_start()
+            spec.gate_file.touch()
+        except Exception as err:
+            self._on_event(spec.name, f"failed to start: {err}")
+            child.process.kill()
+            child.process.wait()
+            with self._lock:
+                child.process = None
+            self._back_off(child, now, None)
+            return
+        with self._lock:
+            child.state = ComponentState.STARTING
+            child.started_at = now
         self._on_change()
 
     def _became_ready(self, child: _Child) -> None:
@@ -331,7 +368,7 @@ class Supervisor:
             child.last_exit = code
             child.process = None
         if (
-            child.state is ComponentState.STARTING
+            child.state in (ComponentState.STARTING, ComponentState.WAITING)
             and spec.fallback_args
             and not child.ever_ready
             and not child.use_fallback

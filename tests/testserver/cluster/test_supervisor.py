@@ -93,6 +93,41 @@ while not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.01)
     assert names == ["first", "second"]
 
 
+def test_a_gated_child_is_spawned_early_and_released_once_its_needs_are_ready(
+    tmp_path: Path, supervisors: list[Supervisor]
+) -> None:
+    gate, release = tmp_path / "second.gate", tmp_path / "open-first"
+    before: list[bool] = []
+    first = child(
+        tmp_path,
+        "first",
+        f"""
+while not pathlib.Path({str(release)!r}).exists(): time.sleep(0.01)
+{SERVE}""",
+    )
+    second = child(
+        tmp_path,
+        "second",
+        f"""
+while not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.01)
+{SERVE}""",
+        needs=("first",),
+        gate_file=gate,
+        before_start=lambda: before.append(gate.exists()),
+    )
+    sup = Supervisor([first, second], options=FAST)
+    supervisors.append(sup)
+    sup.start()
+    eventually(lambda: starts(tmp_path, "second"), what="second spawned before first is ready")
+    assert status(sup, "second").state is ComponentState.WAITING
+    assert status(sup, "first").state is ComponentState.STARTING
+    assert not gate.exists() and before == []
+    release.touch()
+    eventually(sup.all_ready, what="both ready")
+    assert before == [False]  # before_start ran once, right before the gate opened
+    assert len(starts(tmp_path, "second")) == 1
+
+
 def test_a_dead_child_is_restarted_with_backoff(tmp_path: Path, supervisors: list[Supervisor]) -> None:
     events: list[str] = []
     sup = Supervisor([child(tmp_path, "svc", SERVE)], options=FAST, on_event=lambda c, m: events.append(m))
