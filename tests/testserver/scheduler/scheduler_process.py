@@ -110,12 +110,19 @@ class SchedCluster:
     def events(
         self, name: str, reason: str | None = None, namespace: str | None = None
     ) -> list[dict[str, Any]]:
-        """The events.k8s.io/v1 events about the pod (optionally of one reason)."""
+        """The events.k8s.io/v1 events about the pod (this incarnation of it, when it exists)."""
+        from pyclientgo.errors import NotFound
+
+        try:
+            uid = self.pod(name, namespace)["metadata"].get("uid")
+        except NotFound:
+            uid = None
         items = self.cs.events_v1.events(namespace or self.namespace).list().items or []
         out = []
         for e in items:
             d = e.to_dict()
-            if (d.get("regarding") or {}).get("name") != name:
+            regarding = d.get("regarding") or {}
+            if regarding.get("name") != name or (uid is not None and regarding.get("uid") != uid):
                 continue
             if reason is None or d.get("reason") == reason:
                 out.append(d)
