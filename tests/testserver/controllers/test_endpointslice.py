@@ -1,4 +1,4 @@
-"""The EndpointSlice controller in a real controller-manager process, against a real API server with a
+"""The EndpointSlice and EndpointSlice mirroring controllers in a real controller-manager process, against a real API server with a
 fake kubelet running the pods (readiness written by the test where it tests a specific condition)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from controller_manager_fixture import wait_until
 from endpoints_fixture import NODES, ZONE, EndpointsCluster, endpoints_cluster, new_pod, set_pod_ready
 
-from pyclientgo.api.core.v1 import Service
+from pyclientgo.api.core.v1 import Endpoints, Service
 from pyclientgo.kubernetes import AsyncClientset
 
 MANAGED_BY = "endpointslice-controller.k8s.io"
@@ -20,7 +20,9 @@ MANAGED_BY = "endpointslice-controller.k8s.io"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndpointsCluster]:
-    yield from endpoints_cluster(tmp_path_factory.mktemp("endpointslice"), "endpointslice")
+    yield from endpoints_cluster(
+        tmp_path_factory.mktemp("endpointslice"), "endpointslice,endpointslicemirroring"
+    )
 
 
 @pytest.fixture
@@ -194,3 +196,79 @@ async def test_no_endpoints_placeholder_and_kubectl(
     header, *rows = out.strip().splitlines()
     assert header.split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
     assert len(rows) == 1 and rows[0].split()[1:3] == ["IPv4", "8080"]
+
+
+MIRROR = "endpointslicemirroring-controller.k8s.io"
+
+
+async def test_mirroring_selectorless_service(cs: AsyncClientset) -> None:
+    ns = "default"
+    await cs.core_v1.services(ns).create(_service("ext", None, ports=[{"name": "db", "port": 5432}]))
+    endpoints = await cs.core_v1.endpoints(ns).create(
+        Endpoints.from_dict(
+            {
+                "metadata": {"name": "ext", "labels": {"owner": "me"}, "annotations": {"note": "mirrored"}},
+                "subsets": [
+                    {
+                        "addresses": [{"ip": "192.0.2.10"}, {"ip": "192.0.2.11"}],
+                        "notReadyAddresses": [{"ip": "192.0.2.12"}],
+                        "ports": [{"name": "db", "port": 5432, "protocol": "TCP"}],
+                    }
+                ],
+            }
+        )
+    )
+
+    async def mirrored() -> list[dict[str, Any]] | None:
+        slices = await _slices(cs, ns, "ext")
+        return slices if len(slices) == 1 and len(slices[0].get("endpoints") or []) == 3 else None
+
+    (s,) = await wait_until(mirrored, what="mirrored slice")
+    meta = s["metadata"]
+    assert meta["generateName"] == "ext-"
+    assert meta["labels"] == {
+        "owner": "me",
+        "kubernetes.io/service-name": "ext",
+        "endpointslice.kubernetes.io/managed-by": MIRROR,
+    }
+    assert meta["annotations"] == {"note": "mirrored"}
+    assert meta["ownerReferences"][0]["kind"] == "Endpoints"
+    assert meta["ownerReferences"][0]["uid"] == endpoints.metadata.uid  # type: ignore[union-attr]
+    assert s["addressType"] == "IPv4"
+    assert s["ports"] == [{"name": "db", "port": 5432, "protocol": "TCP"}]
+    assert sorted((e["addresses"][0], e["conditions"]["ready"]) for e in s["endpoints"]) == [
+        ("192.0.2.10", True),
+        ("192.0.2.11", True),
+        ("192.0.2.12", False),
+    ]
+
+    # an update of the Endpoints is mirrored in place
+    await cs.core_v1.endpoints(ns).patch(
+        "ext", {"subsets": [{"addresses": [{"ip": "192.0.2.20"}], "ports": [{"name": "db", "port": 5432}]}]}
+    )
+
+    async def updated() -> list[dict[str, Any]] | None:
+        slices = await _slices(cs, ns, "ext")
+        ok = len(slices) == 1 and [e["addresses"] for e in slices[0].get("endpoints") or []] == [
+            ["192.0.2.20"]
+        ]
+        return slices if ok else None
+
+    (s2,) = await wait_until(updated, what="mirrored update")
+    assert s2["metadata"]["name"] == meta["name"]
+
+    # skip-mirror: the mirrored slice goes
+    await cs.core_v1.endpoints(ns).patch(
+        "ext", {"metadata": {"labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}}}
+    )
+
+    async def removed() -> bool:
+        return not await _slices(cs, ns, "ext")
+
+    await wait_until(removed, what="mirrored slice removed (skip-mirror)")
+
+    # Endpoints of a Service with a selector are never mirrored (the EndpointSlice controller owns it)
+    got = await cs.discovery_v1.endpoint_slices(ns).list(
+        label_selector=f"endpointslice.kubernetes.io/managed-by={MIRROR}"
+    )
+    assert not got.items
