@@ -411,11 +411,3 @@ class _Foreground:
                 )
                 live.update(render(view, title=title, footer=footer), refresh=True)
                 self.supervisor.wait_stopped(self._interval())
-            live.update(
-                render(
-                    self.observer.observe(self.supervisor.snapshot(), cluster=False),
-                    title="testserver up — stopping",
-                    footer="",
-                ),
-                refresh=True,
-            )

@@ -221,6 +221,12 @@ def _age(when: dt.datetime | None, now: dt.datetime) -> str:
     return f"{seconds // 3600}h"
 
 
+def _short_identity(identity: str) -> str:
+    """``host_<uuid>`` (the SDK's default identity) shortened to ``host_<first 8 of the uuid>``."""
+    host, sep, rest = identity.rpartition("_")
+    return f"{host}_{rest[:8]}" if sep and len(rest) == 36 else identity
+
+
 def render(view: ClusterView, *, title: str = "testserver up", footer: str = "") -> RenderableType:
     """The live status as rich renderables: components, nodes, pods, warnings, supervisor messages."""
     from rich.console import Group
@@ -248,7 +254,7 @@ def render(view: ClusterView, *, title: str = "testserver up", footer: str = "")
             str(c.pid or ""),
             str(c.restarts),
             Text(health, style="green" if health == "ok" else "red"),
-            leader or ("(none)" if c.name in LEASES else "-"),
+            _short_identity(leader) or ("(none)" if c.name in LEASES else "-"),
             c.url,
         )
     nodes = Table(title="Nodes", title_justify="left")

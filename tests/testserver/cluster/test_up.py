@@ -345,6 +345,23 @@ def test_status_view_in_a_terminal_and_ctrl_c(tmp_path: Path) -> None:
             assert expected in text, f"{expected!r} not in the view:\n{text[-3000:]}"
         assert "\x1b[" in text  # drawn with terminal escapes (rich), not plain lines
         assert "testserver up: apiserver: started" not in text
+        # a crash shows in the view: the supervisor's message, then the component Ready again
+        state = read_state(data_dir / "cluster.json")
+        assert state is not None
+        cm = state.components["controller-manager"].pid
+        assert cm is not None
+        os.kill(cm, signal.SIGKILL)
+
+        def restarted(t: str) -> bool:
+            now = read_state(data_dir / "cluster.json")
+            record = now.components["controller-manager"] if now is not None else None
+            return (
+                "(restart 1)" in t and record is not None and record.restarts == 1 and record.state == "Ready"
+            )
+
+        text = _read_pty(fd, restarted, STARTUP)
+        assert "controller-manager: exited with -9; restarting in 1s (restart 1)" in text, text[-3000:]
+        pids += all_pids(data_dir)
         os.write(fd, b"\x03")  # Ctrl-C typed in the terminal
         _read_pty(fd, lambda t: False, 60)  # until the child closes the terminal
         _, status = os.waitpid(pid, 0)
