@@ -167,13 +167,19 @@ async def read_container_logs(
 
     lines: deque[bytes] | list[bytes]
     lines = deque(maxlen=opts.tail_lines) if opts.tail_lines is not None else []
-    if opts.tail_lines != 0:
-        for f in _files(path):
-            with open(f, "rb") as fh:
-                for raw in fh:
-                    rendered = _render(raw.rstrip(b"\n"), opts)
-                    if rendered is not None:
-                        lines.append(rendered)
+    offset, read_inode = 0, -1  # how far the current file was read (following goes on from there)
+    for f in _files(path):
+        with open(f, "rb") as fh:
+            done = 0
+            for raw in fh:
+                if not raw.endswith(b"\n"):  # being written: the follow loop gets it whole
+                    break
+                done += len(raw)
+                rendered = _render(raw[:-1], opts)
+                if rendered is not None and opts.tail_lines != 0:
+                    lines.append(rendered)
+            if f == path:
+                offset, read_inode = done, os.fstat(fh.fileno()).st_ino
     if lines:
         chunk, done = limited(b"".join(lines))
         if chunk:
@@ -188,9 +194,11 @@ async def read_container_logs(
     except FileNotFoundError:
         return
     try:
-        fh.seek(0, os.SEEK_END)
         inode = os.fstat(fh.fileno()).st_ino
+        if inode == read_inode:
+            fh.seek(offset)
         pending = b""
+        final = False
         while True:
             data = fh.read()
             if data:
@@ -214,10 +222,9 @@ async def read_container_logs(
                 inode = os.fstat(fh.fileno()).st_ino
                 continue
             if not running():
-                data = fh.read()
-                if not data:
+                if final:
                     return
-                pending += data
+                final = True  # one more read: what it wrote before it stopped
                 continue
             await asyncio.sleep(poll_interval)
     finally:

@@ -44,6 +44,18 @@ def _port(value: Any, container: dict[str, Any]) -> int:
     raise ValueError(f"couldn't find port: {text} in {container.get('name')}")
 
 
+def _connect_reason(err: BaseException) -> str:
+    """Go's wording for why a connect failed (the OS error somewhere in the exception chain)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        seen = seen.__cause__ or seen.__context__
+    return str(err)
+
+
 async def run_probe(
     probe: dict[str, Any],
     *,
@@ -83,10 +95,7 @@ async def run_probe(
                 f'Get "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
             )
         except httpx.ConnectError as err:
-            text = str(err)
-            if "refused" in text.lower():
-                text = f"dial tcp {host}:{port}: connect: connection refused"
-            return False, f'Get "{url}": {text}'
+            return False, f'Get "{url}": dial tcp {host}:{port}: connect: {_connect_reason(err)}'
         except httpx.HTTPError as err:
             return False, f'Get "{url}": {err}'
         if 200 <= resp.status_code < 400:
