@@ -417,7 +417,8 @@ class PodControl:
         if not pod["metadata"]["labels"]:
             raise ValueError("unable to create pods, no labels")
         try:
-            created = await self.client.core_v1.pods(namespace).create(Pod.from_dict(pod))
+            # a lazy model of the wire JSON: written back as is, no eager validation of the spec
+            created = await self.client.core_v1.pods(namespace).create(Pod.from_json(orjson.dumps(pod)))
         except Exception as err:
             if not has_status_cause(err, NAMESPACE_TERMINATING_CAUSE):
                 self.recorder.eventf(owner, EVENT_TYPE_WARNING, "FailedCreate", "Error creating: %s", err)
