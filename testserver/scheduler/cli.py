@@ -38,6 +38,7 @@ from pyclientgo.informers import SharedInformerFactory
 from pyclientgo.tools.cache import drop_managed_fields
 from pyclientgo.tools.record import EventsV1Recorder
 from testserver.scheduler.config import SchedulerConfiguration, load_configuration
+from testserver.scheduler.defaultselector import DefaultSelector
 from testserver.scheduler.framework import Plugin
 from testserver.scheduler.scheduler import Scheduler
 
@@ -116,6 +117,12 @@ def setup_scheduler(
             return None
 
     sched.pdbs = list_pdbs
+    sched.default_selector_fn = DefaultSelector(
+        factory.core_v1.services().lister,
+        factory.core_v1.replication_controllers().lister,
+        factory.apps_v1.replica_sets().lister,
+        factory.apps_v1.stateful_sets().lister,
+    )
     sched.get_pod = get_pod
 
     async def schedule() -> None:

@@ -14,7 +14,8 @@ PreFilter          ``pre_filter(state, pod_info, nodes) -> (set[str] | None, Sta
 Filter             ``filter(state, pod_info, node_info) -> Status``
 PostFilter         ``post_filter(state, pod_info, statuses) -> (nominated node | None, Status)``
 PreScore           ``pre_score(state, pod_info, nodes) -> Status``
-Score              ``score(state, pod_info, node_info) -> int``; ``normalize_score(state, pod, scores)``
+Score              ``score(state, pod_info, node_info) -> int``;
+                   ``normalize_score(state, pod_info, scores, nodes)`` (in place)
 Reserve            ``reserve(state, pod_info, node) -> Status``, ``unreserve(state, pod_info, node)``
 Permit             ``permit(state, pod_info, node) -> (Status, timeout seconds)``
 PreBind/Bind       ``async pre_bind/bind(state, pod_info, node) -> Status`` (Bind may answer SKIP)
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pyclientgo.api.core.v1 import Pod
 from pyclientgo.api.policy.v1 import PodDisruptionBudget
+from pyclientgo.apimachinery.labels import Selector
 from testserver.scheduler.nodeinfo import NodeInfo
 from testserver.scheduler.podinfo import PodInfo
 from testserver.scheduler.types import ClusterEvent, Code, CycleState, Status
@@ -119,6 +121,11 @@ class Handle(Protocol):
 
     def recorder(self, profile: str) -> EventRecorderLike | None:
         """The events.k8s.io/v1 recorder of a profile."""
+        ...
+
+    def default_selector(self, pod_info: PodInfo) -> Selector:
+        """The selector of the Services, ReplicationControllers, ReplicaSets and StatefulSets that
+        select the pod (kube ``helper.DefaultSelector``), for default spreading."""
         ...
 
 
@@ -357,7 +364,7 @@ class Framework:
             scores = [score(state, pod_info, n) for n in nodes]
             normalize = getattr(p, "normalize_score", None)
             if normalize is not None:
-                normalize(state, pod_info, scores)
+                normalize(state, pod_info, scores, nodes)
             weight = self.weights.get(p.name, 1)
             for i, s in enumerate(scores):
                 if s > MAX_NODE_SCORE or s < MIN_NODE_SCORE:

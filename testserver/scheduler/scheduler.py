@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pyclientgo.api.core.v1 import Namespace, Node, Pod
 from pyclientgo.api.policy.v1 import PodDisruptionBudget
+from pyclientgo.apimachinery.labels import Selector, everything
 from pyclientgo.tools.cache import DeletedFinalStateUnknown
 from testserver.scheduler.cache import SchedulerCache, Snapshot
 from testserver.scheduler.config import SchedulerConfiguration, build_frameworks
@@ -197,6 +198,8 @@ class Scheduler:
         self.pdbs: Callable[[], list[PodDisruptionBudget]] = list
         """Every PodDisruptionBudget (the informer's lister, set by the CLI)."""
         self.get_pod: Callable[[str, str], Pod | None] = lambda ns, name: None
+        self.default_selector_fn: Callable[[PodInfo], Selector] = lambda pod_info: everything()
+        """kube's DefaultSelector over the workload listers (set by the CLI); everything: no defaults."""
         """The informer's current copy of a pod (set by the CLI)."""
         self.rng = random.Random()
         registry = registry if registry is not None else CollectorRegistry()
@@ -269,6 +272,9 @@ class Scheduler:
     async def _limited(self, coro: Coroutine[Any, Any, None]) -> None:
         async with self._api_slots:
             await coro
+
+    def default_selector(self, pod_info: PodInfo) -> Selector:
+        return self.default_selector_fn(pod_info)
 
     def recorder(self, profile: str) -> EventRecorderLike | None:
         recorder: EventRecorderLike | None = self.recorders.get(profile)

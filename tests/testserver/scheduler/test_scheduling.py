@@ -11,6 +11,7 @@ from pyclientgo.api.core.v1 import Pod
 
 NO_VICTIMS = "No preemption victims found for incoming pod"
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
+ZONE = "topology.kubernetes.io/zone"
 
 
 def test_binds_with_the_binding_subresource_and_records_scheduled(sched: SchedCluster) -> None:
@@ -305,3 +306,84 @@ def test_scheduling_gates(sched: SchedCluster) -> None:
     # Deleting it leaves the gated pods.
     sched.cs.core_v1.pods("default").delete("gated", grace_period_seconds=0)
     eventually(lambda: sched.metrics().get('scheduler_pending_pods{queue="gated"}') == 0.0, what="gate gone")
+
+
+def _spread(when: str, max_skew: int = 1, key: str = ZONE, **extra: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "maxSkew": max_skew,
+            "topologyKey": key,
+            "whenUnsatisfiable": when,
+            "labelSelector": {"matchLabels": {"app": "spread"}},
+            **extra,
+        }
+    ]
+
+
+def _zoned_nodes(sched: SchedCluster) -> None:
+    sched.create_node("a1", labels={ZONE: "za"})
+    sched.create_node("a2", labels={ZONE: "za"})
+    sched.create_node("b1", labels={ZONE: "zb"})
+
+
+def _seed(sched: SchedCluster, name: str, node: str) -> None:
+    sched.create_pod(name, labels={"app": "spread"}, nodeName=node)
+
+
+def _cached_pods(sched: SchedCluster, n: int) -> None:
+    eventually(
+        lambda: sched.metrics().get('scheduler_cache_size{type="pods"}') == float(n), what=f"{n} pods cached"
+    )
+
+
+def test_topology_spread_do_not_schedule(sched: SchedCluster) -> None:
+    _zoned_nodes(sched)
+    _seed(sched, "seed", "a1")
+    _cached_pods(sched, 1)
+    # za has 1 matching pod, zb none: za would reach skew 2 > 1.
+    sched.create_pod("s1", labels={"app": "spread"}, topologySpreadConstraints=_spread("DoNotSchedule"))
+    assert sched.wait_bound("s1") == "b1"
+    # 1 and 1: either zone.
+    sched.create_pod("s2", labels={"app": "spread"}, topologySpreadConstraints=_spread("DoNotSchedule"))
+    assert sched.wait_bound("s2") in {"a1", "a2", "b1"}
+
+
+def test_topology_spread_unsatisfiable_message(sched: SchedCluster) -> None:
+    _zoned_nodes(sched)
+    sched.cs.core_v1.nodes().patch("b1", {"spec": {"unschedulable": True}}, patch_type="merge")
+    _seed(sched, "seed", "a1")
+    _cached_pods(sched, 1)
+    sched.create_pod("s1", labels={"app": "spread"}, topologySpreadConstraints=_spread("DoNotSchedule"))
+    assert sched.wait_unschedulable("s1") == (
+        "0/3 nodes are available: 1 node(s) were unschedulable, "
+        "2 node(s) didn't match pod topology spread constraints. "
+        f"preemption: 0/3 nodes are available: 1 {NOT_HELPFUL}, 2 {NO_VICTIMS}."
+    )
+
+
+def test_topology_spread_missing_label_and_min_domains(sched: SchedCluster) -> None:
+    sched.create_node("zoned", labels={ZONE: "za"})
+    sched.create_node("unzoned")
+    # minDomains 2 with one domain: the global minimum counts as 0, so one pod fits, a second not.
+    constraint = _spread("DoNotSchedule", minDomains=2)
+    sched.create_pod("m1", labels={"app": "spread"}, topologySpreadConstraints=constraint)
+    assert sched.wait_bound("m1") == "zoned"
+    sched.create_pod("m2", labels={"app": "spread"}, topologySpreadConstraints=constraint)
+    assert sched.wait_unschedulable("m2") == (
+        "0/2 nodes are available: 1 node(s) didn't match pod topology spread constraints, "
+        "1 node(s) didn't match pod topology spread constraints (missing required label). "
+        f"preemption: 0/2 nodes are available: 1 {NO_VICTIMS}, 1 {NOT_HELPFUL}."
+    )
+
+
+def test_topology_spread_schedule_anyway_prefers_the_emptier_zone(sched: SchedCluster) -> None:
+    _zoned_nodes(sched)
+    _seed(sched, "seed-1", "a1")
+    _seed(sched, "seed-2", "a1")
+    _cached_pods(sched, 2)
+    for i in range(2):
+        sched.create_pod(
+            f"soft-{i}", labels={"app": "spread"}, topologySpreadConstraints=_spread("ScheduleAnyway")
+        )
+        # za has 2 (then still 2 with the soft pods going to zb first): zb scores higher.
+        assert sched.wait_bound(f"soft-{i}") == "b1"

@@ -16,6 +16,7 @@ from testserver.scheduler.plugins.basic import (
 )
 from testserver.scheduler.plugins.defaultpreemption import DefaultPreemption
 from testserver.scheduler.plugins.noderesources import BalancedAllocation, Fit
+from testserver.scheduler.plugins.podtopologyspread import PodTopologySpread
 
 __all__ = ["REGISTRY"]
 
@@ -30,6 +31,7 @@ REGISTRY: dict[str, type[Plugin]] = {
         NodeAffinity,
         NodePorts,
         Fit,
+        PodTopologySpread,
         BalancedAllocation,
         ImageLocality,
         DefaultPreemption,

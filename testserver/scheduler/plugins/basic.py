@@ -173,7 +173,9 @@ class TaintToleration(Plugin):
                 count += 1
         return count
 
-    def normalize_score(self, state: CycleState, pod_info: PodInfo, scores: list[int]) -> None:
+    def normalize_score(
+        self, state: CycleState, pod_info: PodInfo, scores: list[int], nodes: list[NodeInfo]
+    ) -> None:
         default_normalize_score(scores, reverse=True)
 
     def events_to_register(self) -> list[ClusterEventWithHint]:
@@ -267,7 +269,9 @@ class NodeAffinity(Plugin):
             total += terms.score(node)
         return total
 
-    def normalize_score(self, state: CycleState, pod_info: PodInfo, scores: list[int]) -> None:
+    def normalize_score(
+        self, state: CycleState, pod_info: PodInfo, scores: list[int], nodes: list[NodeInfo]
+    ) -> None:
         default_normalize_score(scores, reverse=False)
 
     def events_to_register(self) -> list[ClusterEventWithHint]:
