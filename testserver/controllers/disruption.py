@@ -35,12 +35,13 @@ from typing import Any
 from pyclientgo.api.core.v1 import Pod
 from pyclientgo.api.policy.v1 import PodDisruptionBudget
 from pyclientgo.apimachinery import labels as label_selectors
+from pyclientgo.apimachinery.meta import get_controller_of_no_copy
 from pyclientgo.apimachinery.model import format_time
+from pyclientgo.component_helpers.pod import get_pod_condition, is_pod_ready, is_pod_terminal
 from pyclientgo.controller import Controller, ControllerOptions, Request, Result
 from pyclientgo.errors import NotFound, is_conflict, is_not_found
 from testserver.controllers._util import namespace_of, unwrap
 from testserver.controllers.context import ControllerContext
-from testserver.controllers.endpointslice_util import is_pod_ready
 
 __all__ = [
     "CONTROLLER_NAME",
@@ -93,11 +94,6 @@ def _parse_time(value: Any) -> _dt.datetime | None:
         except ValueError:
             return None
     return None
-
-
-def _controller_ref(obj: Any) -> Any:
-    refs = (obj.metadata.owner_references if obj.metadata is not None else None) or []
-    return next((r for r in refs if r.controller), None)
 
 
 def _set_condition(conditions: list[dict[str, Any]], new: dict[str, Any]) -> list[dict[str, Any]]:
@@ -273,7 +269,7 @@ class DisruptionController:
         scales: dict[str, int] = {}
         unmanaged: list[str] = []
         for pod in pods:
-            ref = _controller_ref(pod)
+            ref = get_controller_of_no_copy(pod)
             name = pod.metadata.name if pod.metadata else ""
             if ref is None:
                 unmanaged.append(name or "")
@@ -310,14 +306,14 @@ class DisruptionController:
             rs = get(self.rs_lister.replica_sets(ns))
             if rs is None:
                 return None
-            owner = _controller_ref(rs)
+            owner = get_controller_of_no_copy(rs)
             if (
                 owner is not None
                 and owner.kind == "Deployment"
                 and (owner.api_version or "").startswith("apps/")
             ):
                 try:
-                    deployment = self.deployment_lister.deployments(ns).get(owner.name)
+                    deployment = self.deployment_lister.deployments(ns).get(owner.name or "")
                 except NotFound:
                     return None
                 if deployment.metadata is None or deployment.metadata.uid != owner.uid:
@@ -457,9 +453,9 @@ class DisruptionController:
         ``nonTerminatingPodHasStaleDisruptionCondition``)."""
         if pod.metadata is None or pod.metadata.deletion_timestamp is not None or pod.status is None:
             return None
-        if pod.status.phase in ("Succeeded", "Failed"):
+        if is_pod_terminal(pod):
             return None
-        cond = next((c for c in pod.status.conditions or [] if c.type == "DisruptionTarget"), None)
+        cond = get_pod_condition(pod.status, "DisruptionTarget")
         if cond is None or cond.status != "True" or cond.reason == "TerminationByKubelet":
             return None
         return cond

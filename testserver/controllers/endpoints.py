@@ -28,6 +28,7 @@ from typing import Any
 
 from pyclientgo.api.core.v1 import Endpoints, Pod, Service
 from pyclientgo.apimachinery import labels as label_selectors
+from pyclientgo.component_helpers.pod import is_pod_ready
 from pyclientgo.controller import Controller, ControllerOptions, Funcs, Request, Result
 from pyclientgo.controller.handler import RequestQueue
 from pyclientgo.errors import NotFound, has_status_cause, is_forbidden, is_not_found
@@ -42,7 +43,6 @@ from testserver.controllers.endpointslice_util import (
     find_port,
     format_rfc3339_nano,
     is_ipv6,
-    is_pod_ready,
     is_service_ip_set,
     pod_ips,
     services_for_pod,

@@ -26,6 +26,8 @@ from typing import Any
 
 from pyclientgo.api.core.v1 import Node, Pod, Service
 from pyclientgo.api.discovery.v1 import EndpointSlice
+from pyclientgo.apimachinery.meta import new_controller_ref
+from pyclientgo.component_helpers.pod import is_pod_ready
 from pyclientgo.errors import has_status_cause, is_not_found
 from pyclientgo.kubernetes import AsyncClientset
 from pyclientgo.listers import NodeLister
@@ -42,7 +44,6 @@ from testserver.controllers.endpointslice_util import (
     find_port,
     format_rfc3339_nano,
     is_ipv6,
-    is_pod_ready,
     is_service_ip_set,
     pod_ips,
     should_pod_be_in_endpoints,
@@ -196,16 +197,7 @@ class Reconciler:
             "metadata": {
                 "generateName": f"{name}-",
                 "namespace": (meta.namespace if meta else None) or "",
-                "ownerReferences": [
-                    {
-                        "apiVersion": "v1",
-                        "kind": "Service",
-                        "name": name,
-                        "uid": (meta.uid if meta else None) or "",
-                        "controller": True,
-                        "blockOwnerDeletion": True,
-                    }
-                ],
+                "ownerReferences": [new_controller_ref(service, "v1", "Service").to_dict()],
                 "labels": {},
             },
             "addressType": address_type,

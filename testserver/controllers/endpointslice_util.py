@@ -23,6 +23,7 @@ from typing import Any
 
 from pyclientgo.api.core.v1 import Pod, Service
 from pyclientgo.api.discovery.v1 import EndpointSlice
+from pyclientgo.component_helpers.pod import get_pod_ready_condition, is_pod_ready, is_pod_terminal
 from pyclientgo.listers import ServiceLister
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "find_port",
     "format_rfc3339_nano",
     "is_ipv6",
-    "is_pod_ready",
     "is_service_ip_set",
     "pod_ips",
     "port_map_key",
@@ -63,26 +63,10 @@ ANNOTATION_LEADER_ELECTION = "control-plane.alpha.kubernetes.io/leader"
 # -- pods ----------------------------------------------------------------------------------------------
 
 
-def is_pod_ready(pod: Pod) -> bool:
-    """The pod's ``Ready`` condition is True."""
-    status = pod.status
-    if status is None or not status.conditions:
-        return False
-    for cond in status.conditions:
-        if cond.type == "Ready":
-            return cond.status == "True"
-    return False
-
-
 def pod_ready_transition_time(pod: Pod) -> _dt.datetime | None:
     """``lastTransitionTime`` of the pod's ``Ready`` condition (kube's ``getPodTriggerTime``)."""
-    status = pod.status
-    if status is None or not status.conditions:
-        return None
-    for cond in status.conditions:
-        if cond.type == "Ready":
-            return cond.last_transition_time
-    return None
+    cond = get_pod_ready_condition(pod.status)
+    return cond.last_transition_time if cond is not None else None
 
 
 def pod_ips(pod: Pod) -> list[str]:
@@ -98,8 +82,7 @@ def pod_ips(pod: Pod) -> list[str]:
 
 def should_pod_be_in_endpoints(pod: Pod, include_terminating: bool) -> bool:
     """kube's ``ShouldPodBeInEndpoints``: not terminal, has an IP, and not terminating unless asked."""
-    phase = pod.status.phase if pod.status is not None else None
-    if phase in ("Failed", "Succeeded"):
+    if is_pod_terminal(pod):
         return False
     if not pod_ips(pod):
         return False

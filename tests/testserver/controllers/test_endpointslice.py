@@ -12,7 +12,7 @@ import pytest
 from controller_manager_fixture import wait_until
 from endpoints_fixture import NODES, ZONE, EndpointsCluster, endpoints_cluster, new_pod, set_pod_ready
 
-from pyclientgo.api.core.v1 import Endpoints, Service
+from pyclientgo.api.core.v1 import Endpoints, Pod, Service
 from pyclientgo.kubernetes import AsyncClientset
 
 MANAGED_BY = "endpointslice-controller.k8s.io"
@@ -272,3 +272,57 @@ async def test_mirroring_selectorless_service(cs: AsyncClientset) -> None:
         label_selector=f"endpointslice.kubernetes.io/managed-by={MIRROR}"
     )
     assert not got.items
+
+
+async def test_terminating_pod_is_serving_not_ready(cs: AsyncClientset) -> None:
+    # no node (no kubelet touches it): the test writes the Running/Ready status; a finalizer keeps the
+    # deleted pod terminating
+    ns = "default"
+    await cs.core_v1.services(ns).create(
+        _service("term", {"app": "term"}, ports=[{"port": 80, "targetPort": 8080}])
+    )
+    await cs.core_v1.pods(ns).create(
+        Pod.from_dict(
+            {
+                "metadata": {"name": "term-0", "labels": {"app": "term"}, "finalizers": ["test.io/hold"]},
+                "spec": {"containers": [{"name": "c", "image": "x"}]},
+            }
+        )
+    )
+    await cs.core_v1.pods(ns).patch(
+        "term-0",
+        {
+            "status": {
+                "phase": "Running",
+                "podIP": "10.9.0.1",
+                "podIPs": [{"ip": "10.9.0.1"}],
+                "conditions": [{"type": "Ready", "status": "True"}],
+            }
+        },
+        patch_type="merge",
+        subresource="status",
+    )
+
+    async def conditions() -> dict[str, Any] | None:
+        e = _endpoints(await _slices(cs, ns, "term")).get("term-0")
+        return e["conditions"] if e is not None else None
+
+    assert await wait_until(conditions, what="term-0 in the slice") == {
+        "ready": True,
+        "serving": True,
+        "terminating": False,
+    }
+    await cs.core_v1.pods(ns).delete("term-0")
+
+    async def terminating() -> bool:
+        return await conditions() == {"ready": False, "serving": True, "terminating": True}
+
+    try:
+        await wait_until(terminating, what="terminating endpoint")
+    finally:
+        await cs.core_v1.pods(ns).patch("term-0", {"metadata": {"finalizers": None}}, patch_type="merge")
+
+    async def gone() -> bool:
+        return "term-0" not in _endpoints(await _slices(cs, ns, "term"))
+
+    await wait_until(gone, what="term-0 gone once deleted")
