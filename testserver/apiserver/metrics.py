@@ -31,16 +31,19 @@ process do not share counts. Object counts are read from storage when ``/metrics
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from bisect import bisect_left
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qs
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client import CollectorRegistry, Gauge, ProcessCollector
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.registry import Collector
 
-from testserver.apiserver.resources import parse_path
+from testserver.apiserver.resources import RequestInfo, parse_path
 from testserver.storage.interface import Storage
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "ApiServerMetrics",
     "InflightWatermark",
     "RequestLabels",
+    "RequestMetrics",
     "request_labels",
 ]
 
@@ -78,6 +82,7 @@ _VALID_VERBS = frozenset(
 )  # fmt: skip
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 _APPLY_PATCH = b"application/apply-patch+yaml"
+_LABELS_MEMO_SIZE = 16384
 
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
@@ -88,9 +93,8 @@ class _Routes(Protocol):
     by_gvr: dict[tuple[str, str, str], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class RequestLabels:
-    """The metric labels of one request, and how kube's filters classify it."""
+class RequestLabels(NamedTuple):
+    """The metric labels of one request (``component`` aside), and how kube's filters classify it."""
 
     verb: str
     dry_run: str
@@ -119,6 +123,18 @@ def _watch_requested(query: bytes) -> bool:
     return bool(values) and values[0].lower() not in ("0", "false")
 
 
+@functools.lru_cache(maxsize=16384)
+def _path_info(path: str) -> RequestInfo | None:
+    """The resource coordinates of ``path`` (``None`` for non-resource and discovery paths), memoised:
+    clients repeat paths (get, update and delete of one object; lists of one collection)."""
+    if not (path.startswith("/api/") or path.startswith("/apis/")):
+        return None
+    parts = path.strip("/").split("/")
+    if (parts[0] == "api" and len(parts) < 3) or (parts[0] == "apis" and len(parts) < 4):
+        return None  # discovery documents
+    return parse_path(parts)
+
+
 def request_labels(scope: MutableMapping[str, Any], routes: _Routes | None) -> RequestLabels | None:
     """The labels of an ASGI HTTP request, or ``None`` when kube would not count it.
 
@@ -128,16 +144,10 @@ def request_labels(scope: MutableMapping[str, Any], routes: _Routes | None) -> R
     path: str = scope["path"]
     method: str = scope["method"].upper()
     if path in HEALTH_PATHS:
-        return RequestLabels(
-            verb="GET", dry_run="", group="", version="", resource="", subresource=path, scope="",
-            long_running=False,
-        )  # fmt: skip
-    if routes is None or not (path.startswith("/api/") or path.startswith("/apis/")):
+        return RequestLabels("GET", "", "", "", "", path, "", False)
+    if routes is None:
         return None
-    parts = path.strip("/").split("/")
-    if (parts[0] == "api" and len(parts) < 3) or (parts[0] == "apis" and len(parts) < 4):
-        return None  # discovery documents
-    info = parse_path(parts)
+    info = _path_info(path)
     if info is None:
         return None
     route = routes.by_gvr.get((info.group, info.version, info.resource))
@@ -166,16 +176,11 @@ def request_labels(scope: MutableMapping[str, Any], routes: _Routes | None) -> R
         verb = "CONNECT"
     if verb not in _VALID_VERBS:
         verb = "other"
-    return RequestLabels(
-        verb=verb,
-        dry_run=_dry_run(query),
-        group=info.group,
-        version=info.version,
-        resource=info.resource,
-        subresource=info.subresource,
-        scope=request_scope,
-        long_running=verb == "WATCH" or info.subresource in _LONG_RUNNING_SUBRESOURCES,
-    )
+    long_running = verb == "WATCH" or info.subresource in _LONG_RUNNING_SUBRESOURCES
+    return RequestLabels(  # positional: several times cheaper than keywords on this path
+        verb, _dry_run(query), info.group, info.version, info.resource, info.subresource, request_scope,
+        long_running,
+    )  # fmt: skip
 
 
 class InflightWatermark:
@@ -219,6 +224,67 @@ class InflightWatermark:
         return max(self._published, self.current)
 
 
+class RequestMetrics(Collector):
+    """``apiserver_request_total`` and ``apiserver_request_duration_seconds``, kept as plain counts.
+
+    Recording a request is two dictionary updates and a bisection (no locks, no label lookups): the
+    metric families are built when the registry is collected. Used from the event loop's thread.
+    """
+
+    _LABELS = ("verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component")
+
+    def __init__(self, *, registry: CollectorRegistry | None = None) -> None:
+        self._totals: dict[tuple[RequestLabels, int], int] = {}
+        # labels → per-bucket counts (not cumulative; the last slot is +Inf) and the sum of durations
+        self._durations: dict[RequestLabels, tuple[list[int], list[float]]] = {}
+        if registry is not None:
+            registry.register(self)
+
+    def observe(self, labels: RequestLabels, code: int, seconds: float) -> None:
+        """Count one finished request with its HTTP status code and duration."""
+        key = (labels, code)
+        self._totals[key] = self._totals.get(key, 0) + 1
+        entry = self._durations.get(labels)
+        if entry is None:
+            entry = self._durations[labels] = ([0] * (len(REQUEST_DURATION_BUCKETS) + 1), [0.0])
+        entry[0][bisect_left(REQUEST_DURATION_BUCKETS, seconds)] += 1
+        entry[1][0] += seconds
+
+    def _values(self, labels: RequestLabels) -> list[str]:
+        return [*labels[:7], COMPONENT]
+
+    def collect(self) -> Iterator[Metric]:
+        total = CounterMetricFamily(
+            "apiserver_request_total",
+            "Counter of apiserver requests broken out for each verb, dry run value, group, version, "
+            "resource, scope, component, and HTTP response code.",
+            labels=(*self._LABELS, "code"),
+        )
+        for (labels, code), n in list(self._totals.items()):
+            total.add_metric([*self._values(labels), str(code)], n)
+        yield total
+        durations = HistogramMetricFamily(
+            "apiserver_request_duration_seconds",
+            "Response latency distribution in seconds for each verb, dry run value, group, version, "
+            "resource, subresource, scope and component.",
+            labels=self._LABELS,
+        )
+        bounds = [*(_le(b) for b in REQUEST_DURATION_BUCKETS), "+Inf"]
+        for labels, (counts, sums) in list(self._durations.items()):
+            cumulative: list[tuple[str, float]] = []
+            running = 0
+            for bound, n in zip(bounds, counts, strict=True):
+                running += n
+                cumulative.append((bound, running))
+            durations.add_metric(self._values(labels), cumulative, sums[0])
+        yield durations
+
+
+def _le(bound: float) -> str:
+    """A bucket bound as Prometheus clients write it (``1.0``, ``0.005``)."""
+    return repr(float(bound))
+
+
 class ApiServerMetrics:
     """The API server's request and storage metrics, in a registry of their own."""
 
@@ -226,22 +292,8 @@ class ApiServerMetrics:
         self._clock = clock
         self.registry = CollectorRegistry()
         """The registry ``/metrics`` renders (also holds the process collector)."""
-        labels = ("verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component")
-        self.requests = Counter(
-            "apiserver_request_total",
-            "Counter of apiserver requests broken out for each verb, dry run value, group, version, "
-            "resource, scope, component, and HTTP response code.",
-            (*labels, "code"),
-            registry=self.registry,
-        )
-        self.durations = Histogram(
-            "apiserver_request_duration_seconds",
-            "Response latency distribution in seconds for each verb, dry run value, group, version, "
-            "resource, subresource, scope and component.",
-            labels,
-            buckets=REQUEST_DURATION_BUCKETS,
-            registry=self.registry,
-        )
+        self.requests = RequestMetrics(registry=self.registry)
+        """``apiserver_request_total`` and ``apiserver_request_duration_seconds``."""
         self.long_running = Gauge(
             "apiserver_longrunning_requests",
             "Gauge of all active long-running apiserver requests broken out by verb, group, version, "
@@ -267,15 +319,14 @@ class ApiServerMetrics:
         """In-flight read requests (GET, HEAD), long-running ones excepted."""
         self.mutating = InflightWatermark()
         """In-flight write requests, long-running ones excepted."""
-        # label tuple → (histogram child, {code: counter child}); children are looked up once.
-        self._children: dict[RequestLabels, tuple[Any, dict[int, Any]]] = {}
+        self._labels_memo: dict[tuple[Any, ...], tuple[RequestLabels, tuple[str, str, str]]] = {}
 
     async def serve(
         self, scope: MutableMapping[str, Any], receive: Any, send: Any, app: ASGIApp, routes: _Routes | None
     ) -> None:
         """Serve one ASGI HTTP request with ``app``, counting it (see the module docstring)."""
         t0 = self._clock()
-        labels = request_labels(scope, routes)
+        labels = self._labels(scope, routes)
         status = 0
 
         async def send_and_observe(message: dict[str, Any]) -> None:
@@ -304,26 +355,26 @@ class ApiServerMetrics:
             else:
                 watermark.leave()
             if labels is not None and status and status != 401:
-                self._observe(labels, status, self._clock() - t0)
+                self.requests.observe(labels, status, self._clock() - t0)
 
-    def _observe(self, labels: RequestLabels, code: int, elapsed: float) -> None:
-        children = self._children.get(labels)
-        if children is None:
-            values = (
-                labels.verb, labels.dry_run, labels.group, labels.version, labels.resource,
-                labels.subresource, labels.scope, COMPONENT,
-            )  # fmt: skip
-            children = (self.durations.labels(*values), {})
-            self._children[labels] = children
-        histogram, by_code = children
-        counter = by_code.get(code)
-        if counter is None:
-            counter = by_code[code] = self.requests.labels(
-                labels.verb, labels.dry_run, labels.group, labels.version, labels.resource,
-                labels.subresource, labels.scope, COMPONENT, str(code),
-            )  # fmt: skip
-        counter.inc()
-        histogram.observe(elapsed)
+    def _labels(self, scope: MutableMapping[str, Any], routes: _Routes | None) -> RequestLabels | None:
+        """:func:`request_labels`, memoised per (method, path, query, PATCH content type) while the
+        resource stays served (a CRD's resources come and go); a full memo is emptied."""
+        if routes is None:
+            return request_labels(scope, routes)  # before start-up: the health paths only
+        method = scope["method"]
+        key: tuple[Any, ...] = (method, scope["path"], scope.get("query_string") or b"")
+        if method == "PATCH":
+            key += (next((v for k, v in scope["headers"] if k == b"content-type"), b""),)
+        hit = self._labels_memo.get(key)
+        if hit is not None and hit[1] in routes.by_gvr:
+            return hit[0]
+        labels = request_labels(scope, routes)
+        if labels is not None and labels.resource:
+            if len(self._labels_memo) >= _LABELS_MEMO_SIZE:
+                self._labels_memo.clear()
+            self._labels_memo[key] = (labels, (labels.group, labels.version, labels.resource))
+        return labels
 
     async def count_objects(self, storage: Storage, routes: _Routes) -> dict[str, int]:
         """Stored objects per resource label (``<plural>`` or ``<plural>.<group>``), read from storage."""

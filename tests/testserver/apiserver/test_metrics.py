@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from apiserver_testlib import client_for, cm, new_namespace, pod, wait_for
+from apiserver_testlib import CRDS, client_for, cm, crd_body, create_established, new_namespace, pod, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 
 from testserver.apiserver.metrics import REQUEST_DURATION_BUCKETS, InflightWatermark
@@ -168,6 +168,29 @@ def test_group_and_subresource_labels(client: httpx.Client, ns: str) -> None:
         )
         == 1
     )
+
+
+def test_custom_resources_are_counted_while_served(client: httpx.Client, ns: str) -> None:
+    group = f"m{uuid.uuid4().hex[:6]}.example.com"
+    path = f"/apis/{group}/v1/namespaces/{ns}/widgets"
+    labels = {"verb": "LIST", "group": group, "version": "v1", "resource": "widgets", "scope": "namespace"}
+    before = scrape(client)
+    assert client.get(path).status_code == 404  # not served yet: not counted
+    name = create_established(client, crd_body(group, "widgets", "Widget"))
+    wait_for(lambda: client.get(path).status_code == 200)
+    widget = {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert client.post(path, json=widget).status_code == 201
+    served = scrape(client)
+    assert requests_delta(before, served, code="200", **labels) >= 1
+    assert requests_delta(before, served, code="404", **labels) == 0
+    assert value(served, "apiserver_storage_objects", resource=f"widgets.{group}") == 1
+    assert client.delete(f"{CRDS}/{name}").status_code == 200
+    wait_for(lambda: client.get(path).status_code == 404)
+    gone = scrape(client)
+    assert client.get(path).status_code == 404
+    assert client.get(path).status_code == 404
+    assert requests_delta(gone, scrape(client), **labels) == 0  # no longer served: not counted
+    assert value(gone, "apiserver_storage_objects", resource=f"widgets.{group}") == 0
 
 
 def test_unknown_paths_and_failed_authentication_are_not_counted(
