@@ -2,7 +2,7 @@
 
 ::
 
-    testserver down [--data-dir .testserver] [--timeout 30]
+    testserver down [--data-dir .testserver] [--timeout 60]
 
 Reads ``DATA_DIR/cluster.json``, sends SIGTERM to the supervisor (which stops its components in
 reverse start order) and waits until the supervisor and every component PID named there are gone;
@@ -33,7 +33,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="the cluster's data directory (default ./.testserver)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds to wait before SIGKILL (default 30)"
+        "--timeout", type=float, default=60.0, help="seconds to wait before SIGKILL (default 60)"
     )
 
 
@@ -45,7 +45,7 @@ def _wait_gone(pids: list[int], deadline: float) -> list[int]:
         time.sleep(0.05)
 
 
-def stop_cluster(data_dir: Path, *, timeout: float = 30.0) -> list[int] | None:
+def stop_cluster(data_dir: Path, *, timeout: float = 60.0) -> list[int] | None:
     """Stop the cluster whose state is in ``data_dir``; the PIDs it stopped (None: no cluster there)."""
     state_path = data_dir / STATE_FILE
     state = read_state(state_path)

@@ -247,6 +247,7 @@ def test_crash_restart_of_the_controller_manager(home: Path) -> None:
             assert log.count("--- testserver up: starting controller-manager") == 2
             up_log = cluster.log_path.read_text()
             assert "controller-manager: exited with -9; restarting in 1s (restart 1)" in up_log
+            assert "started (pid" not in up_log  # --quiet: only problems
             # the new instance works: it takes the Lease over once the dead one's expires (15 s) and
             # creates the default ServiceAccount in a new namespace
             kubectl(cluster.kubeconfig, home, "create", "namespace", "after-crash")
@@ -398,7 +399,20 @@ def test_a_pod_is_scheduled_run_and_logged(home: Path) -> None:
             lambda: kubectl(kc, home, "logs", "hello").stdout, timeout=60, what="the pod's logs"
         )
         assert "hello from testserver up" in logs
+        kubectl(kc, home, "run", "left-running", "--image=busybox", "--restart=Never", "--",
+                "sh", "-c", "sleep 600")  # fmt: skip
+        eventually(
+            lambda: (
+                kubectl(kc, home, "get", "pod", "left-running", "-o", "jsonpath={.status.phase}").stdout
+                == "Running"
+            ),
+            timeout=120,
+            what="a second pod Running",
+        )
         kubectl(kc, home, "delete", "pod", "hello", "--grace-period=1")
+        data_dir = cluster.data_dir
+    # stopping the cluster stopped the pod still running too (its process ran in a sandbox under DATA_DIR)
+    eventually(lambda: list(_processes_under(data_dir)) == [], timeout=30, what="no process left")
 
 
 def _processes_under(data_dir: Path) -> Iterator[int]:
@@ -408,5 +422,12 @@ def _processes_under(data_dir: Path) -> Iterator[int]:
                 cmd = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if str(data_dir).encode() in cmd:
+            try:
+                cwd = os.readlink(entry / "cwd")
+            except OSError:
+                cwd = ""
+            # the components name the data directory; pods' processes run in sandboxes under it
+            if (str(data_dir).encode() in cmd or cwd.startswith(str(data_dir))) and pid_alive(
+                int(entry.name), command_contains=""
+            ):
                 yield int(entry.name)
