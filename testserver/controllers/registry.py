@@ -157,6 +157,20 @@ CONTROLLERS: dict[str, ControllerDescriptor] = {
     "deployment-controller": _d(
         "deployment-controller", ["deployment"], "deployment", "new_deployment_controller"
     ),
+    "statefulset-controller": _d(
+        "statefulset-controller", ["statefulset"], "statefulset", "new_statefulset_controller"
+    ),
+    "daemonset-controller": _d(
+        "daemonset-controller", ["daemonset"], "daemonset", "new_daemonset_controller"
+    ),
+    "job-controller": _d("job-controller", ["job"], "job", "new_job_controller"),
+    "cronjob-controller": _d("cronjob-controller", ["cronjob"], "cronjob", "new_cronjob_controller"),
+    "ttl-after-finished-controller": _d(
+        "ttl-after-finished-controller",
+        ["ttl-after-finished"],
+        "ttlafterfinished",
+        "new_ttl_after_finished_controller",
+    ),
     # controllers-gc
     "garbage-collector-controller": _d(
         "garbage-collector-controller", ["garbagecollector"], "garbagecollector", "new_garbage_collector"
