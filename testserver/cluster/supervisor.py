@@ -278,7 +278,11 @@ class Supervisor:
                             f"not ready after {child.spec.startup_timeout:g}s; killing it",
                         )
                         child.process.kill()
-                        self._exited(child, child.process.wait(), now)
+                        code = child.process.wait()
+                        with self._lock:  # slow, not refused: no fallback, just a restart
+                            child.last_exit = code
+                            child.process = None
+                        self._back_off(child, now, code)
                 elif (
                     child.failures
                     and now - child.started_at > self.options.backoff_reset_after

@@ -203,13 +203,14 @@ def test_stop_is_reverse_order_and_kills_what_ignores_sigterm(tmp_path: Path) ->
 def test_a_start_that_never_gets_ready_is_killed_and_retried(
     tmp_path: Path, supervisors: list[Supervisor]
 ) -> None:
-    spec = child(tmp_path, "slow", "time.sleep(600)", startup_timeout=0.3)
+    spec = child(tmp_path, "slow", "time.sleep(600)", startup_timeout=0.3, fallback_args=["--fake"])
     sup = Supervisor([spec], options=FAST)
     supervisors.append(sup)
     sup.start()
     eventually(lambda: len(starts(tmp_path, "slow")) >= 2, what="a second start")
     assert status(sup, "slow").restarts >= 1
     assert status(sup, "slow").last_exit == -signal.SIGKILL
+    assert not status(sup, "slow").fallback  # slow is not refused: no fallback
 
 
 def test_bad_specs_are_refused(tmp_path: Path) -> None:
