@@ -68,11 +68,7 @@ def scaled_value(value: int | str, total: int, *, round_up: bool) -> int:
     if isinstance(value, int):
         return value
     if not value.endswith("%"):
-        if value.isdigit():
-            return int(value)
-        raise ValueError(
-            f"invalid value for IntOrString: invalid type: string is not a percentage: {value!r}"
-        )
+        raise ValueError("invalid value for IntOrString: invalid type: string is not a percentage")
     try:
         pct = int(value[:-1])
     except ValueError:

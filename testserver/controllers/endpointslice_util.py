@@ -15,7 +15,6 @@ Endpoints, ports and subsets are handled as wire-form dicts (camelCase), the for
 from __future__ import annotations
 
 import datetime as _dt
-import ipaddress
 import json
 import threading
 from collections.abc import Iterable, Mapping
@@ -103,16 +102,15 @@ def should_set_hostname(pod: Pod, service: Service) -> bool:
 
 
 def find_port(pod: Pod, service_port: Any) -> int | None:
-    """The container port a Service port's ``targetPort`` means on ``pod`` (a name is looked up in the
-    pod's containers with the same protocol); None when the pod has no such named port."""
+    """The container port a Service port's ``targetPort`` means on ``pod`` (kube's ``FindPort``): a
+    number as is, a string (even ``"8080"``) is a port name looked up in the pod's containers with the
+    same protocol; None when the pod has no such named port."""
     target = service_port.target_port
     protocol = service_port.protocol or "TCP"
     if target is None:
         return int(service_port.port) if service_port.port is not None else None
     if isinstance(target, int):
         return target
-    if target.isdigit():
-        return int(target)
     for container in (pod.spec.containers if pod.spec is not None else None) or []:
         for port in container.ports or []:
             if port.name == target and (port.protocol or "TCP") == protocol:
@@ -138,10 +136,9 @@ def is_service_ip_set(service: Service) -> bool:
 
 
 def is_ipv6(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).version == 6
-    except ValueError:
-        return False
+    """Whether ``ip`` is an IPv6 address (pod and endpoint IPs are valid addresses: IPv6 ones, and only
+    they, contain a colon)."""
+    return ":" in ip
 
 
 def services_for_pod(services: ServiceLister, pod: Pod) -> set[str]:

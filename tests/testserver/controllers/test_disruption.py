@@ -19,6 +19,7 @@ from endpoints_fixture import NODES, EndpointsCluster, endpoints_cluster, new_po
 from pyclientgo.api.apps.v1 import ReplicaSet
 from pyclientgo.api.policy.v1 import PodDisruptionBudget
 from pyclientgo.kubernetes import AsyncClientset
+from testserver.controllers.disruption import scaled_value
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +238,14 @@ async def test_kubectl_get_pdb_and_drain(
     assert all(
         p.metadata is not None and p.metadata.deletion_timestamp is not None for p in remaining.items or []
     )
+
+
+def test_scaled_value_rounds_as_kube() -> None:
+    assert scaled_value(3, 10, round_up=True) == 3
+    assert scaled_value("30%", 6, round_up=True) == 2  # 1.8 → 2
+    assert scaled_value("30%", 6, round_up=False) == 1
+    assert scaled_value("50%", 0, round_up=True) == 0
+    with pytest.raises(ValueError, match="not a percentage"):
+        scaled_value("3", 10, round_up=True)
+    with pytest.raises(ValueError):
+        scaled_value("x%", 10, round_up=True)
