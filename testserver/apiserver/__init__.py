@@ -1,0 +1,1 @@
+"""The reference API server: ``testserver apiserver`` (see :mod:`testserver.apiserver.server`)."""
