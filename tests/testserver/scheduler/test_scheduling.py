@@ -12,6 +12,7 @@ from pyclientgo.api.core.v1 import Pod
 NO_VICTIMS = "No preemption victims found for incoming pod"
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 ZONE = "topology.kubernetes.io/zone"
+HOSTNAME = "kubernetes.io/hostname"
 
 
 def test_binds_with_the_binding_subresource_and_records_scheduled(sched: SchedCluster) -> None:
@@ -387,3 +388,105 @@ def test_topology_spread_schedule_anyway_prefers_the_emptier_zone(sched: SchedCl
         )
         # za has 2 (then still 2 with the soft pods going to zb first): zb scores higher.
         assert sched.wait_bound(f"soft-{i}") == "b1"
+
+
+def _term(labels: dict[str, str], key: str, **extra: Any) -> dict[str, Any]:
+    return {"labelSelector": {"matchLabels": labels}, "topologyKey": key, **extra}
+
+
+def test_required_pod_affinity_follows_the_zone(sched: SchedCluster) -> None:
+    _zoned_nodes(sched)
+    sched.create_pod("db", labels={"app": "db"}, nodeName="a1")
+    _cached_pods(sched, 1)
+    affinity = {
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [_term({"app": "db"}, ZONE)]}
+    }
+    for i in range(3):
+        sched.create_pod(f"near-db-{i}", affinity=affinity)
+        assert sched.wait_bound(f"near-db-{i}") in {"a1", "a2"}
+    # Affinity to pods that do not exist (and the pod does not match its own term).
+    lonely = {
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [_term({"app": "cache"}, ZONE)]}
+    }
+    sched.create_pod("lonely", affinity=lonely)
+    assert sched.wait_unschedulable("lonely") == (
+        "0/3 nodes are available: 3 node(s) didn't match pod affinity rules. "
+        f"preemption: 0/3 nodes are available: 3 {NOT_HELPFUL}."
+    )
+    # The first pod of a group with affinity to its own labels is let in.
+    group = {
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [_term({"app": "group"}, ZONE)]}
+    }
+    sched.create_pod("first", labels={"app": "group"}, affinity=group)
+    sched.wait_bound("first")
+
+
+def test_required_pod_anti_affinity_one_per_node(sched: SchedCluster) -> None:
+    _zoned_nodes(sched)
+    anti = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [_term({"app": "web"}, HOSTNAME)]
+        }
+    }
+    for i in range(3):
+        sched.create_pod(f"web-{i}", labels={"app": "web"}, affinity=anti)
+    assert {sched.wait_bound(f"web-{i}") for i in range(3)} == {"a1", "a2", "b1"}
+    sched.create_pod("web-3", labels={"app": "web"}, affinity=anti)
+    assert sched.wait_unschedulable("web-3") == (
+        "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules. "
+        f"preemption: 0/3 nodes are available: 3 {NO_VICTIMS}."
+    )
+    # Existing pods' anti-affinity keeps a pod without any rule of its own away.
+    sched.create_pod("intruder", labels={"app": "web"}, nodeSelector={HOSTNAME: "a1"})
+    assert sched.wait_unschedulable("intruder") == (
+        "0/3 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules, "
+        "2 node(s) didn't match Pod's node affinity/selector. "
+        f"preemption: 0/3 nodes are available: 1 {NO_VICTIMS}, 2 {NOT_HELPFUL}."
+    )
+    # Deleting one of them moves the waiting pods (InterPodAffinity registers pod deletes).
+    sched.cs.core_v1.pods("default").delete("web-0", grace_period_seconds=0)
+    freed = sched.wait_bound("web-3")
+    assert freed in {"a1", "a2", "b1"}
+
+
+def test_preferred_pod_anti_affinity_spreads(sched: SchedCluster) -> None:
+    sched.create_node("p1")
+    sched.create_node("p2")
+    soft = {
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 100, "podAffinityTerm": _term({"app": "soft"}, HOSTNAME)}
+            ]
+        }
+    }
+    sched.create_pod("soft-0", labels={"app": "soft"}, affinity=soft)
+    first = sched.wait_bound("soft-0")
+    sched.create_pod("soft-1", labels={"app": "soft"}, affinity=soft)
+    assert sched.wait_bound("soft-1") != first
+
+
+def test_pod_affinity_namespace_selector(sched: SchedCluster) -> None:
+    from pyclientgo.api.core.v1 import Namespace
+
+    sched.cs.core_v1.namespaces().create(
+        Namespace.from_dict({"metadata": {"name": "team-a", "labels": {"team": "a"}}})
+    )
+    sched.ensure_namespace("team-a")
+    _zoned_nodes(sched)
+    sched.create_pod("svc", namespace="team-a", labels={"app": "svc"}, nodeName="b1")
+    _cached_pods(sched, 1)
+    # A term without namespaces only looks in the pod's own namespace: nothing matches there.
+    own_ns = {
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [_term({"app": "svc"}, ZONE)]}
+    }
+    sched.create_pod("same-ns-only", affinity=own_ns)
+    sched.wait_unschedulable("same-ns-only")
+    selected = {
+        "podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                _term({"app": "svc"}, ZONE, namespaceSelector={"matchLabels": {"team": "a"}})
+            ]
+        }
+    }
+    sched.create_pod("by-selector", affinity=selected)
+    assert sched.wait_bound("by-selector") == "b1"

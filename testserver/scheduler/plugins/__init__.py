@@ -15,6 +15,7 @@ from testserver.scheduler.plugins.basic import (
     TaintToleration,
 )
 from testserver.scheduler.plugins.defaultpreemption import DefaultPreemption
+from testserver.scheduler.plugins.interpodaffinity import InterPodAffinity
 from testserver.scheduler.plugins.noderesources import BalancedAllocation, Fit
 from testserver.scheduler.plugins.podtopologyspread import PodTopologySpread
 
@@ -32,6 +33,7 @@ REGISTRY: dict[str, type[Plugin]] = {
         NodePorts,
         Fit,
         PodTopologySpread,
+        InterPodAffinity,
         BalancedAllocation,
         ImageLocality,
         DefaultPreemption,
