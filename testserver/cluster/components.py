@@ -19,7 +19,9 @@ real node)                back to ``--fake`` while the real runtime is not there
 A component whose package does not exist (yet) is left out. Every component but the API server gets
 its own kubeconfig with its own client certificate (:mod:`testserver.cluster.credentials`), a free
 health port (``--secure-port 0``) and a ready file under ``DATA_DIR/run``; logs go to
-``DATA_DIR/logs/<name>.log``.
+``DATA_DIR/logs/<name>.log``. Each runs through :mod:`testserver.cluster.launch` (the same code as the
+command shown); all but the API server are spawned at once and held at a gate file until what they
+need is ready, and their kubeconfig is written right before the gate opens.
 """
 
 from __future__ import annotations
