@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from controller_manager_fixture import Cluster, eventually, health, start_cluster, stop_cluster
 
-from pyclientgo.api.core.v1 import Namespace, Pod
+from pyclientgo.api.core.v1 import Namespace, Node, Pod
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import Clientset
 from testserver.kubelet.testing import KubeletProcess
@@ -153,3 +153,36 @@ def test_orphaned_pods_after_quarantine(podgc: PodGCCluster) -> None:
     # release the held one
     cs.core_v1.pods(ns).patch("orphan-held", {"metadata": {"finalizers": None}}, patch_type="merge")
     eventually(lambda: get_pod(cs, ns, "orphan-held") is None, what="held orphan gone")
+
+
+def test_terminating_pods_on_out_of_service_nodes(podgc: PodGCCluster) -> None:
+    cs, ns = podgc.cs, podgc.ns
+    for name, taints in (
+        ("oos-node", [{"key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"}]),
+        ("down-node", []),
+    ):
+        # nodes whose kubelet is gone: registered once, now NotReady (no kubelet serves them)
+        cs.core_v1.nodes().create(
+            Node.from_dict(
+                {
+                    "metadata": {"name": name},
+                    "spec": {"taints": taints},
+                    "status": {
+                        "conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady"}]
+                    },
+                }
+            )
+        )
+    for name, node in (("oos-pod", "oos-node"), ("down-pod", "down-node")):
+        created = pod(name, node)
+        assert created.spec is not None
+        created.spec.termination_grace_period_seconds = 300
+        cs.core_v1.pods(ns).create(created)
+        cs.core_v1.pods(ns).delete(name)  # graceful: stays terminating, no kubelet will finish it
+    eventually(
+        lambda: get_pod(cs, ns, "oos-pod") is None, timeout=60, what="out-of-service pod force-deleted"
+    )
+    # the same round saw the pod on the node without the taint and left it terminating
+    down = get_pod(cs, ns, "down-pod")
+    assert down is not None and down.metadata is not None and down.metadata.deletion_timestamp is not None
+    assert down.status is not None and down.status.phase == "Pending"

@@ -36,7 +36,7 @@ from typing import Any
 
 from pyclientgo.apimachinery.registry import GroupVersionKind, GroupVersionResource
 from pyclientgo.discovery import AsyncRESTMapper, NoMatchError, ServerResources
-from pyclientgo.errors import ApiError, is_not_found
+from pyclientgo.errors import ApiError, TransportError, is_not_found
 from pyclientgo.kubernetes.options import PropagationPolicy
 from pyclientgo.util.retry import DEFAULT_BACKOFF, retry_on_conflict
 from pyclientgo.workqueue import RateLimitingQueue, ShutDown, default_controller_rate_limiter
@@ -176,7 +176,10 @@ class GarbageCollector:
         self._running = True
         tasks: list[asyncio.Task[None]] = []
         try:
-            await self.resync_monitors()
+            try:
+                await self.resync_monitors()
+            except (ApiError, TransportError) as err:  # the sync loop tries again every period
+                self.log.warning("failed to sync resource monitors: %s", err)
             if await self._wait_synced(self.resync_period):
                 self.log.info("Garbage collector: all resource monitors have synced")
             else:
