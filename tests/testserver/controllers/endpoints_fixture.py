@@ -1,6 +1,7 @@
 """A cluster for the endpoints, EndpointSlice, mirroring and disruption tests: a private API server,
-a controller-manager with those controllers, and a fake kubelet hosting two nodes (``epnode-0`` in
-zone ``zone-a``... both nodes carry ``topology.kubernetes.io/zone=zone-a``) that runs the pods.
+a controller-manager with those controllers (and the serviceaccount controller: pods need the
+``default`` ServiceAccount), and a fake kubelet hosting two nodes, ``epnode-0`` and ``epnode-1``, both
+labelled ``topology.kubernetes.io/zone=zone-a``, that runs the pods.
 
 Pods are made Running/Ready by the fake kubelet; tests that need a specific readiness write the pod's
 status themselves (:func:`set_pod_ready`) — the fake kubelet only writes a status when its own view
