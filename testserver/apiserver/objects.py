@@ -85,6 +85,15 @@ def encode_for_storage(obj: dict[str, Any]) -> bytes:
     return orjson.dumps(out)
 
 
+def stored_in_version(value: bytes, api_version_field: bytes) -> bool:
+    """Whether stored bytes are in the version ``api_version_field`` (``b'"apiVersion":"v1"'``).
+
+    :func:`encode_for_storage` writes ``kind`` and ``apiVersion`` first, so the first ``apiVersion``
+    is the object's own (not one of an ownerReference's or a managedFields entry's)."""
+    at = value.find(b'"apiVersion":"')
+    return at >= 0 and value.startswith(api_version_field, at)
+
+
 def now_rfc3339() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

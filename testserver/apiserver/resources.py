@@ -11,6 +11,7 @@ from typing import Any
 
 from pyclientgo.apimachinery import fields as field_selectors
 from pyclientgo.apimachinery.registry import Registry, ResourceInfo
+from testserver.apiserver.registry.event_versions import EventVersionView, to_core_event
 from testserver.storage.keys import key_for, prefix_for, storage_resource
 
 __all__ = ["RequestInfo", "ResourceRoute", "Routes", "parse_path"]
@@ -63,6 +64,16 @@ class ResourceRoute:
     list_head: bytes = b""
     custom: Any = None
     """A custom resource's served version (``testserver.apiserver.crd.routes.CustomVersion``), else None."""
+    version_view: Any = None
+    """For a built-in kind whose versions share one storage (Event: core v1 and events.k8s.io/v1),
+    the :class:`~testserver.apiserver.registry.event_versions.EventVersionView` that reads stored
+    objects in this route's version; None otherwise."""
+
+    @property
+    def reader(self) -> Any:
+        """What converts stored objects to this route's version on read (``read(kv)``,
+        ``read_bytes(value)``), or None when they are stored as served."""
+        return self.custom if self.custom is not None else self.version_view
 
     def key(self, namespace: str | None, name: str) -> str:
         return key_for(self.storage_resource, namespace if self.namespaced else None, name)
@@ -77,6 +88,8 @@ class ResourceRoute:
         return self._fields
 
     def object_fields(self, obj: dict[str, Any]) -> dict[str, str]:
+        if self.version_view is not None:  # Events select by their core v1 fields in both groups
+            obj = to_core_event(obj)
         return field_selectors.object_field_set(self.kind, obj, namespaced=self.namespaced)
 
 
@@ -114,6 +127,8 @@ class Routes:
                 create_on_update=info.kind in _CREATE_ON_UPDATE,
                 return_deleted=info.kind in _RETURN_DELETED,
             )
+            if info.kind == "Event" and info.group in ("", "events.k8s.io"):
+                route.version_view = EventVersionView(info.group_version)
             route.list_head = (
                 b'{"kind":"'
                 + info.list_kind.encode()

@@ -289,8 +289,8 @@ class RestHandler:
         kv = await self.storage.get(route.key(namespace, name))
         if kv is None:
             raise st.not_found(route.plural, name, route.group)
-        if route.custom is not None:  # custom resources: version conversion and defaults on read
-            kv = route.custom.read(kv)
+        if route.reader is not None:  # custom resources, Events: version conversion (and defaults) on read
+            kv = route.reader.read(kv)
         rv = req.query.get("resourceVersion")
         if rv and rv != "0":
             want = _parse_rv(rv)
@@ -428,8 +428,8 @@ class RestHandler:
         items, page_rev, more, remaining, next_key = await self._collect(
             prefix, revision, limit, start, matches, token_given=bool(token)
         )
-        if route.custom is not None:  # custom resources: version conversion and defaults on read
-            items = [route.custom.read(kv) for kv in items]
+        if route.reader is not None:  # custom resources, Events: version conversion (and defaults) on read
+            items = [route.reader.read(kv) for kv in items]
         meta: dict[str, Any] = {"resourceVersion": str(page_rev)}
         if more and next_key:
             meta["continue"] = encode_continue(next_key, prefix, page_rev)
@@ -817,6 +817,8 @@ class RestHandler:
             if precondition_rv and precondition_rv != str(cur.mod_revision):
                 raise st.conflict(route.plural, name, st.MODIFIED, route.group)
             old = ob.decode(cur.value, cur.mod_revision)
+            if route.version_view is not None:  # an Event stored through the other group
+                old = route.version_view.read_object(old)
             new = self._finish_update(req, route, old, mutate(copy.deepcopy(old)), sub)
             if new is None:
                 return None

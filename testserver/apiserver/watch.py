@@ -121,8 +121,8 @@ async def start_watch(
     kind, api_version = route.kind, route.api_version
 
     def encode(etype: bytes, value: bytes, revision: int) -> bytes:
-        if route.custom is not None:  # custom resources: version conversion and defaults on read
-            value = route.custom.read_bytes(value)
+        if route.reader is not None:  # custom resources, Events: version conversion (and defaults) on read
+            value = route.reader.read_bytes(value)
         if table:
             obj = ob.decode(value, revision)
             t = h.to_table(route, [obj], include, {"resourceVersion": str(revision)})

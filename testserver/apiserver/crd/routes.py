@@ -90,7 +90,7 @@ class CustomVersion:
 
     def read_bytes(self, value: bytes) -> bytes:
         """Stored bytes → this version's bytes (apiVersion rewritten, defaults applied)."""
-        if not self.defaults and self._av_marker in value[:512]:
+        if not self.defaults and ob.stored_in_version(value, self._av_marker):
             return value
         obj = orjson.loads(value)
         obj["apiVersion"] = self.api_version
