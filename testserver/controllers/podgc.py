@@ -15,15 +15,21 @@ Every 20 s (kube's ``gcCheckPeriod``), from the pod and node listers, in kube's 
 
 "Marked Failed" is kube's ``markFailedAndDeletePodWithCondition``: a pod not yet Succeeded or Failed
 gets ``status.phase: Failed`` (and the condition) by a strategic-merge patch of ``pods/status``
-with a uid precondition; "force-deleted" is a DELETE with ``gracePeriodSeconds: 0``.
+with a uid precondition; "force-deleted" is a DELETE with ``gracePeriodSeconds: 0``. Each deletion
+counts in ``pod_gc_collector_force_delete_pods_total{namespace, reason}`` (reasons ``terminated``,
+``out-of-service``, ``orphaned``, ``unscheduled``), each failure in ``..._pod_errors_total``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import threading
+import weakref
 from collections.abc import Iterable
 from typing import Any
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter
 
 from pyclientgo.api.core.v1 import Node, Pod
 from pyclientgo.errors import ApiError, is_not_found
@@ -47,6 +53,45 @@ QUARANTINE_TIME = 40.0
 """Seconds a node must stay absent before its pods are deleted (kube's ``quarantineTime``)."""
 TAINT_NODE_OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
 DISRUPTION_TARGET = "DisruptionTarget"
+
+
+REASON_TERMINATED = "terminated"
+REASON_OUT_OF_SERVICE = "out-of-service"
+REASON_ORPHANED = "orphaned"
+REASON_UNSCHEDULED = "unscheduled"
+"""kube's ``PodGCReason*`` label values of the metrics."""
+
+
+class PodGCMetrics:
+    """kube's ``pod_gc_collector_force_delete_pods_total`` / ``..._pod_errors_total`` (namespace, reason)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.deleting = Counter(
+            "pod_gc_collector_force_delete_pods",
+            "Number of pods that are being forcefully deleted since the Pod GC Controller started.",
+            ["namespace", "reason"],
+            registry=registry,
+        )
+        self.errors = Counter(
+            "pod_gc_collector_force_delete_pod_errors",
+            "Number of errors encountered when forcefully deleting the pods since the Pod GC Controller started.",
+            ["namespace", "reason"],
+            registry=registry,
+        )
+
+
+_metrics: weakref.WeakKeyDictionary[CollectorRegistry, PodGCMetrics] = weakref.WeakKeyDictionary()
+_metrics_lock = threading.Lock()
+
+
+def pod_gc_metrics(registry: CollectorRegistry | None = None) -> PodGCMetrics:
+    """The metrics of ``registry`` (the default registry when None), made once per registry."""
+    registry = registry if registry is not None else REGISTRY
+    with _metrics_lock:
+        found = _metrics.get(registry)
+        if found is None:
+            found = _metrics[registry] = PodGCMetrics(registry)
+        return found
 
 
 def is_pod_terminated(pod: Pod) -> bool:
@@ -126,8 +171,8 @@ class PodGCController:
         self.gc_check_period = gc_check_period
         self.quarantine_time = quarantine_time
         self.node_queue: DelayingQueue[str] = DelayingQueue(name="orphaned_pods_nodes", clock=ctx.clock)
-        self.deleted: dict[str, int] = {}
-        """Pods force-deleted so far, by kube's metric reason (``PodGCReason*``)."""
+        registry = ctx.manager.options.registry if ctx.manager is not None else None
+        self.metrics = pod_gc_metrics(registry)
         self._failure: BaseException | None = None
 
     def need_leader_election(self) -> bool:
@@ -172,7 +217,7 @@ class PodGCController:
             return
         self.log.info("Garbage collecting pods numPods=%d", delete_count)
         victims = by_eviction_and_creation(terminated)[:delete_count]
-        await asyncio.gather(*(self._delete(p, "PodGCReasonTerminated") for p in victims))
+        await asyncio.gather(*(self._delete(p, REASON_TERMINATED) for p in victims))
 
     async def gc_terminating(self, pods: list[Pod]) -> None:
         victims: list[Pod] = []
@@ -194,10 +239,7 @@ class PodGCController:
             len(victims),
         )
         await asyncio.gather(
-            *(
-                self._delete(p, "PodGCReasonTerminatingOutOfService")
-                for p in by_eviction_and_creation(victims)
-            )
+            *(self._delete(p, REASON_OUT_OF_SERVICE) for p in by_eviction_and_creation(victims))
         )
 
     async def gc_orphaned(self, pods: list[Pod], nodes: list[Node]) -> None:
@@ -219,7 +261,7 @@ class PodGCController:
                 "reason": "DeletionByPodGC",
                 "message": "PodGC: node no longer exists",
             }
-            if await self._delete(pod, "PodGCReasonOrphaned", condition):
+            if await self._delete(pod, REASON_ORPHANED, condition):
                 self.log.info("Forced deletion of orphaned Pod %s succeeded", _pod_key(pod))
 
     async def _discover_deleted_nodes(self, existing: set[str]) -> set[str]:
@@ -247,20 +289,22 @@ class PodGCController:
             self.log.info(
                 "Found unscheduled terminating Pod %s not assigned to any Node, deleting", _pod_key(pod)
             )
-            if await self._delete(pod, "PodGCReasonTerminatingUnscheduled"):
+            if await self._delete(pod, REASON_UNSCHEDULED):
                 self.log.info("Forced deletion of unscheduled terminating Pod %s succeeded", _pod_key(pod))
 
     async def _delete(self, pod: Pod, reason: str, condition: dict[str, Any] | None = None) -> bool:
         """Mark ``pod`` Failed (with ``condition``) unless it has finished, then force-delete it; False
         (logged) on an error."""
+        namespace = (pod.metadata.namespace if pod.metadata else None) or ""
+        self.metrics.deleting.labels(namespace, reason).inc()
         try:
             await self.mark_failed_and_delete_pod(pod, condition)
         except ApiError as err:
+            self.metrics.errors.labels(namespace, reason).inc()
             if is_not_found(err):
                 return False
             self.log.error("PodGC failed to delete pod %s: %s", _pod_key(pod), err)
             return False
-        self.deleted[reason] = self.deleted.get(reason, 0) + 1
         return True
 
     async def mark_failed_and_delete_pod(self, pod: Pod, condition: dict[str, Any] | None = None) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from controller_manager_fixture import Cluster, eventually, health, start_cluster, stop_cluster
 
@@ -186,3 +187,17 @@ def test_terminating_pods_on_out_of_service_nodes(podgc: PodGCCluster) -> None:
     down = get_pod(cs, ns, "down-pod")
     assert down is not None and down.metadata is not None and down.metadata.deletion_timestamp is not None
     assert down.status is not None and down.status.phase == "Pending"
+
+
+def test_metrics(podgc: PodGCCluster) -> None:
+    """kube's counters, by namespace and reason, for what the tests above had collected."""
+    text = httpx.get(podgc.cluster.manager.url + "/metrics", timeout=10).text
+    counts: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("pod_gc_collector_force_delete_pods_total{") and f'namespace="{podgc.ns}"' in line:
+            reason = line.split('reason="', 1)[1].split('"', 1)[0]
+            counts[reason] = float(line.rsplit(" ", 1)[1])
+    assert counts.get("terminated") == 3.0
+    assert counts.get("orphaned", 0) >= 2.0
+    assert counts.get("out-of-service", 0) >= 1.0
+    assert "pod_gc_collector_force_delete_pod_errors_total" in text
