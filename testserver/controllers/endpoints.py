@@ -1,7 +1,8 @@
 """The endpoints controller (``pkg/controller/endpoint/endpoints_controller.go``): the v1 Endpoints object
 of every Service with a selector.
 
-A Service event, a pod event that changes its endpoints, or the deletion of an Endpoints object queues
+A Service event, a pod event that changes its endpoints (queued ``--endpoint-updates-batch-period``
+later), or the deletion of an Endpoints object queues
 the Service; at start every existing Endpoints is queued too (kube's ``checkLeftoverEndpoints``: an
 Endpoints whose Service is gone is deleted). ``sync`` (kube's ``syncService``):
 
@@ -30,23 +31,20 @@ from pyclientgo.api.core.v1 import Endpoints, Pod, Service
 from pyclientgo.apimachinery import labels as label_selectors
 from pyclientgo.component_helpers.pod import is_pod_ready
 from pyclientgo.controller import Controller, ControllerOptions, Funcs, Request, Result
-from pyclientgo.controller.handler import RequestQueue
 from pyclientgo.errors import NotFound, has_status_cause, is_forbidden, is_not_found
-from pyclientgo.listers import ServiceLister
-from testserver.controllers._util import NAMESPACE_TERMINATING_CAUSE, name_of, namespace_of, unwrap
+from testserver.controllers._util import NAMESPACE_TERMINATING_CAUSE, name_of, namespace_of
 from testserver.controllers.context import ControllerContext
 from testserver.controllers.endpointslice_util import (
     ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
     ANNOTATION_LEADER_ELECTION,
     LABEL_HEADLESS,
+    PodServicesHandler,
     TriggerTimeTracker,
     find_port,
     format_rfc3339_nano,
     is_ipv6,
     is_service_ip_set,
     pod_ips,
-    services_for_pod,
-    services_to_update_on_pod_change,
     should_pod_be_in_endpoints,
     should_set_hostname,
 )
@@ -200,26 +198,6 @@ def _strip_rv(subsets: list[Subset]) -> list[Subset]:
     return out
 
 
-class _PodHandler:
-    """Pod events → the Services whose endpoints they change."""
-
-    def __init__(self, services: ServiceLister) -> None:
-        self.services = services
-
-    def create(self, obj: Any, queue: RequestQueue) -> None:
-        for key in services_for_pod(self.services, obj):
-            queue.add(Request.from_key(key))
-
-    def update(self, old: Any, new: Any, queue: RequestQueue) -> None:
-        for key in services_to_update_on_pod_change(self.services, old, new):
-            queue.add(Request.from_key(key))
-
-    def delete(self, obj: Any, queue: RequestQueue) -> None:
-        pod = unwrap(obj)
-        if isinstance(pod, Pod):
-            self.create(pod, queue)
-
-
 class _StaleEndpoints:
     """Resource versions of Endpoints this controller has replaced (kube's ``staleEndpointsTracker``)."""
 
@@ -266,7 +244,11 @@ class EndpointsController:
             ),
         )
         self.controller.for_(services.informer)
-        self.controller.watch(pods.informer, _PodHandler(self.service_lister))
+        pod_handler = PodServicesHandler(
+            self.service_lister, batch_period=ctx.options.endpoint_updates_batch_period
+        )
+        pod_handler.delaying = self.controller.queue
+        self.controller.watch(pods.informer, pod_handler)
         # deleted Endpoints are put back (or were the leftovers of a deleted Service); existing ones are
         # checked once at start (kube's checkLeftoverEndpoints)
         self.controller.watches(

@@ -7,6 +7,8 @@ selected pods and the slices labelled ``kubernetes.io/service-name=<svc>`` and
 ``endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io`` from the informers and hands
 them to the :class:`~testserver.controllers.endpointslice_reconciler.Reconciler`.
 
+Pod events are queued ``--endpointslice-updates-batch-period`` later (0: at once), changes of a slice
+by someone else after at least 1 s (kube's ``endpointSliceChangeMinSyncDelay``), so bursts make one sync.
 A sync is refused (and retried with back-off) while the slice informer has not caught up with this
 controller's own writes (:class:`EndpointSliceTracker`), so it never creates a slice twice. Services
 of type ExternalName and Services without a selector are left alone (the mirroring controller handles
@@ -17,13 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyclientgo.api.core.v1 import Pod, Service
+from pyclientgo.api.core.v1 import Service
 from pyclientgo.api.discovery.v1 import EndpointSlice
 from pyclientgo.apimachinery import labels as label_selectors
 from pyclientgo.controller import Controller, ControllerOptions, Request, Result
 from pyclientgo.controller.handler import RequestQueue
 from pyclientgo.errors import NotFound
-from pyclientgo.listers import ServiceLister
 from pyclientgo.tools.cache import wait_for_cache_sync
 from testserver.controllers._util import unwrap
 from testserver.controllers.context import ControllerContext
@@ -32,14 +33,14 @@ from testserver.controllers.endpointslice_util import (
     LABEL_MANAGED_BY,
     LABEL_SERVICE_NAME,
     EndpointSliceTracker,
+    PodServicesHandler,
     TriggerTimeTracker,
     service_key_of_slice,
-    services_for_pod,
-    services_to_update_on_pod_change,
 )
 
 __all__ = [
     "CONTROLLER_NAME",
+    "ENDPOINT_SLICE_CHANGE_MIN_SYNC_DELAY",
     "EVENT_SOURCE",
     "MANAGED_BY",
     "EndpointSliceController",
@@ -51,6 +52,9 @@ CONTROLLER_NAME = "endpointslice-controller"
 MANAGED_BY = "endpointslice-controller.k8s.io"
 """The ``endpointslice.kubernetes.io/managed-by`` value of the slices this controller owns."""
 EVENT_SOURCE = "endpoint-slice-controller"
+ENDPOINT_SLICE_CHANGE_MIN_SYNC_DELAY = 1.0
+"""Seconds a change of a slice by someone else waits before its Service is synced (kube's
+``endpointSliceChangeMinSyncDelay``)."""
 """The component of this controller's events (kube's event source)."""
 
 
@@ -58,34 +62,16 @@ class StaleInformerCache(Exception):
     """The EndpointSlice informer has not seen this controller's last write yet (retried)."""
 
 
-class _PodHandler:
-    """Pod events → the Services whose endpoints they change (kube's addPod/updatePod/deletePod)."""
-
-    def __init__(self, services: ServiceLister) -> None:
-        self.services = services
-
-    def _add_all(self, keys: set[str], queue: RequestQueue) -> None:
-        for key in keys:
-            queue.add(Request.from_key(key))
-
-    def create(self, obj: Any, queue: RequestQueue) -> None:
-        self._add_all(services_for_pod(self.services, obj), queue)
-
-    def update(self, old: Any, new: Any, queue: RequestQueue) -> None:
-        self._add_all(services_to_update_on_pod_change(self.services, old, new), queue)
-
-    def delete(self, obj: Any, queue: RequestQueue) -> None:
-        pod = unwrap(obj)
-        if isinstance(pod, Pod):
-            self._add_all(services_for_pod(self.services, pod), queue)
-
-
 class _SliceHandler:
     """Slice events this controller did not cause → their Service (kube's onEndpointSlice*)."""
 
-    def __init__(self, tracker: EndpointSliceTracker, managed_by: str) -> None:
+    def __init__(self, tracker: EndpointSliceTracker, managed_by: str, *, delay: float) -> None:
         self.tracker = tracker
         self.managed_by = managed_by
+        self.delay = delay
+        """kube's ``max(endpointSliceChangeMinSyncDelay, batch period)``: slice changes are batched."""
+        self.delaying: Any = None
+        """The controller's work queue (``add_after``)."""
 
     def _managed(self, s: EndpointSlice) -> bool:
         labels = (s.metadata.labels if s.metadata is not None else None) or {}
@@ -93,7 +79,11 @@ class _SliceHandler:
 
     def _queue(self, s: EndpointSlice, queue: RequestQueue) -> None:
         key = service_key_of_slice(s)
-        if key is not None:
+        if key is None:
+            return
+        if self.delaying is not None:
+            self.delaying.add_after(Request.from_key(key), self.delay)
+        else:
             queue.add(Request.from_key(key))
 
     def create(self, obj: Any, queue: RequestQueue) -> None:
@@ -156,8 +146,18 @@ class EndpointSliceController:
             ),
         )
         self.controller.for_(services.informer)
-        self.controller.watch(pods.informer, _PodHandler(self.service_lister))
-        self.controller.watch(slices.informer, _SliceHandler(self.tracker, MANAGED_BY))
+        pod_handler = PodServicesHandler(
+            self.service_lister, batch_period=ctx.options.endpointslice_updates_batch_period
+        )
+        pod_handler.delaying = self.controller.queue
+        self.controller.watch(pods.informer, pod_handler)
+        slice_handler = _SliceHandler(
+            self.tracker,
+            MANAGED_BY,
+            delay=max(ENDPOINT_SLICE_CHANGE_MIN_SYNC_DELAY, ctx.options.endpointslice_updates_batch_period),
+        )
+        slice_handler.delaying = self.controller.queue
+        self.controller.watch(slices.informer, slice_handler)
         self.node_informer = nodes.informer
         """Nodes are read at sync time (zones): their cache must be synced before the first sync."""
 

@@ -23,6 +23,8 @@ from typing import Any
 from pyclientgo.api.core.v1 import Pod, Service
 from pyclientgo.api.discovery.v1 import EndpointSlice
 from pyclientgo.component_helpers.pod import get_pod_ready_condition, is_pod_ready, is_pod_terminal
+from pyclientgo.controller import Request
+from pyclientgo.controller.handler import RequestQueue
 from pyclientgo.listers import ServiceLister
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "LABEL_SERVICE_NAME",
     "LABEL_SKIP_MIRROR",
     "EndpointSliceTracker",
+    "PodServicesHandler",
     "TriggerTimeTracker",
     "endpoint_key",
     "endpoints_equal_beyond_hash",
@@ -192,6 +195,37 @@ def services_to_update_on_pod_change(services: ServiceLister, old: Pod, new: Pod
             return current | previous
         return current ^ previous
     return current
+
+
+class PodServicesHandler:
+    """Pod events → the Services whose endpoints they change (kube's ``addPod``/``updatePod``/``deletePod``
+    of the endpoints and EndpointSlice controllers), queued ``batch_period`` seconds later when it is set
+    (``--endpoint-updates-batch-period``: one sync for a burst of pod changes)."""
+
+    def __init__(self, services: ServiceLister, *, batch_period: float = 0.0) -> None:
+        self.services = services
+        self.batch_period = batch_period
+        self.delaying: Any = None
+        """The controller's work queue (``add_after``), used when ``batch_period`` is set."""
+
+    def _add_all(self, keys: set[str], queue: RequestQueue) -> None:
+        for key in keys:
+            request = Request.from_key(key)
+            if self.batch_period > 0 and self.delaying is not None:
+                self.delaying.add_after(request, self.batch_period)
+            else:
+                queue.add(request)
+
+    def create(self, obj: Any, queue: RequestQueue) -> None:
+        if isinstance(obj, Pod):
+            self._add_all(services_for_pod(self.services, obj), queue)
+
+    def update(self, old: Any, new: Any, queue: RequestQueue) -> None:
+        if isinstance(old, Pod) and isinstance(new, Pod):
+            self._add_all(services_to_update_on_pod_change(self.services, old, new), queue)
+
+    def delete(self, obj: Any, queue: RequestQueue) -> None:
+        self.create(obj, queue)  # the controller unwraps tombstones before handlers see them
 
 
 def service_key_of_slice(endpoint_slice: EndpointSlice) -> str | None:

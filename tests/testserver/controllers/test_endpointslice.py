@@ -326,3 +326,30 @@ async def test_terminating_pod_is_serving_not_ready(cs: AsyncClientset) -> None:
         return "term-0" not in _endpoints(await _slices(cs, ns, "term"))
 
     await wait_until(gone, what="term-0 gone once deleted")
+
+
+async def test_tampered_and_deleted_slices_are_repaired(cs: AsyncClientset) -> None:
+    ns = "default"
+    await cs.core_v1.services(ns).create(_service("tamper", {"app": "tamper"}))
+    await cs.core_v1.pods(ns).create(new_pod("tamper-0", {"app": "tamper"}, ports=HTTP_PORT))
+
+    async def one_ready() -> list[dict[str, Any]] | None:
+        slices = await _slices(cs, ns, "tamper")
+        eps = _endpoints(slices)
+        return slices if list(eps) == ["tamper-0"] and eps["tamper-0"]["conditions"]["ready"] else None
+
+    (s,) = await wait_until(one_ready, what="tamper-0 ready")
+    # someone else empties the slice: put back
+    await cs.discovery_v1.endpoint_slices(ns).patch(
+        s["metadata"]["name"], {"endpoints": []}, patch_type="merge"
+    )
+    (again,) = await wait_until(one_ready, what="slice repaired")
+    assert again["metadata"]["name"] == s["metadata"]["name"]
+    # someone deletes it: recreated
+    await cs.discovery_v1.endpoint_slices(ns).delete(s["metadata"]["name"])
+
+    async def recreated() -> bool:
+        slices = await one_ready()
+        return bool(slices) and slices[0]["metadata"]["name"] != s["metadata"]["name"]  # type: ignore[index]
+
+    await wait_until(recreated, what="slice recreated")
