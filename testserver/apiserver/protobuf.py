@@ -53,6 +53,10 @@ def _clauses(accept: str) -> list[tuple[float, str, dict[str, str]]]:
     return out
 
 
+_PROTOBUF_AS = frozenset({"PartialObjectMetadata", "PartialObjectMetadataList"})
+"""``as=`` conversions served in protobuf too (metadata-only clients such as the garbage collector)."""
+
+
 def wants_protobuf(accept: str) -> bool:
     """Whether protobuf is the client's most preferred media type this server can produce."""
     if "protobuf" not in accept:
@@ -61,8 +65,8 @@ def wants_protobuf(accept: str) -> bool:
         if q <= 0:
             continue
         if media == CONTENT_TYPE:
-            if "as" in params:
-                continue  # protobuf Tables / partial metadata: not served
+            if "as" in params and params["as"] not in _PROTOBUF_AS:
+                continue  # protobuf Tables: not served (JSON is)
             return True
         if media in _OTHERS:
             return False

@@ -138,6 +138,8 @@ async def start_watch(
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
         obj: dict[str, Any] = {"kind": kind, "apiVersion": api_version, "metadata": meta}
+        if partial:  # a metadata-only watch gets PartialObjectMetadata bookmarks, as every other event
+            obj = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
         if table:
             obj = {
                 "kind": "Table",
