@@ -14,7 +14,8 @@ PreFilter          ``pre_filter(state, pod_info, nodes) -> (set[str] | None, Sta
 Filter             ``filter(state, pod_info, node_info) -> Status``
 PostFilter         ``post_filter(state, pod_info, statuses) -> (nominated node | None, Status)``
 PreScore           ``pre_score(state, pod_info, nodes) -> Status``
-Score              ``score(state, pod_info, node_info) -> int``;
+Score              ``score(state, pod_info, node_info) -> int`` (optionally also
+                   ``score_nodes(state, pod_info, nodes) -> list[int]``, one call per cycle);
                    ``normalize_score(state, pod_info, scores, nodes)`` (in place)
 Reserve            ``reserve(state, pod_info, node) -> Status``, ``unreserve(state, pod_info, node)``
 Permit             ``permit(state, pod_info, node) -> (Status, timeout seconds)``
@@ -276,16 +277,25 @@ class Framework:
                     return result, Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, msg, plugin=p.name)
         return result, returned
 
+    def cycle_filters(self, state: CycleState) -> list[tuple[str, Any]]:
+        """The (name, filter) pairs of this cycle: the Filter plugins PreFilter did not skip (once)."""
+        filters = state.filters
+        if filters is None:
+            skip = state.skip_filter_plugins
+            filters = state.filters = [
+                (p.name, p.filter)  # type: ignore[attr-defined]
+                for p in self.filter_plugins
+                if p.name not in skip
+            ]
+        return filters
+
     def run_filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
-        skip = state.skip_filter_plugins
-        for p in self.filter_plugins:
-            if p.name in skip:
-                continue
-            status: Status = p.filter(state, pod_info, node_info)  # type: ignore[attr-defined]
-            if status.code != Code.SUCCESS:
-                status.plugin = p.name
+        for name, fn in self.cycle_filters(state):
+            status: Status = fn(state, pod_info, node_info)
+            if status.code:  # not SUCCESS
+                status.plugin = name
                 if status.code == Code.ERROR:
-                    log.error("filter plugin %s failed on %s: %s", p.name, node_info.name, status.message())
+                    log.error("filter plugin %s failed on %s: %s", name, node_info.name, status.message())
                 return status
         return _SUCCESS
 
@@ -360,16 +370,20 @@ class Framework:
         for p in self.score_plugins:
             if p.name in state.skip_score_plugins:
                 continue
-            score = p.score  # type: ignore[attr-defined]
-            scores = [score(state, pod_info, n) for n in nodes]
+            batch = getattr(p, "score_nodes", None)
+            if batch is not None:
+                scores: list[int] = batch(state, pod_info, nodes)
+            else:
+                score = p.score  # type: ignore[attr-defined]
+                scores = [score(state, pod_info, n) for n in nodes]
             normalize = getattr(p, "normalize_score", None)
             if normalize is not None:
                 normalize(state, pod_info, scores, nodes)
             weight = self.weights.get(p.name, 1)
-            for i, s in enumerate(scores):
-                if s > MAX_NODE_SCORE or s < MIN_NODE_SCORE:
-                    raise ValueError(f"plugin {p.name} returns an invalid score {s}")
-                totals[i] += s * weight
+            if max(scores) > MAX_NODE_SCORE or min(scores) < MIN_NODE_SCORE:
+                bad = next(s for s in scores if not MIN_NODE_SCORE <= s <= MAX_NODE_SCORE)
+                raise ValueError(f"plugin {p.name} returns an invalid score {bad}")
+            totals = [t + s * weight for t, s in zip(totals, scores, strict=True)]
         return totals
 
     def run_reserve(self, state: CycleState, pod_info: PodInfo, node: str) -> Status:

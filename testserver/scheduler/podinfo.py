@@ -104,6 +104,7 @@ class PodInfo:
     __slots__ = (
         "affinity_terms",
         "anti_affinity_terms",
+        "has_required_node_constraints",
         "host_ports",
         "key",
         "labels",
@@ -140,6 +141,12 @@ class PodInfo:
         )
         self.tolerations: list[Toleration] = list((spec.tolerations if spec else None) or ())
         self.required_node_affinity: RequiredNodeAffinity = get_required_node_affinity(pod)
+        na = spec.affinity.node_affinity if spec is not None and spec.affinity is not None else None
+        self.has_required_node_constraints = bool(
+            (spec is not None and spec.node_selector)
+            or (na is not None and na.required_during_scheduling_ignored_during_execution is not None)
+        )
+        """Whether :attr:`required_node_affinity` can reject a node at all."""
         ports: list[HostPort] = []
         if spec is not None:
             containers = list(spec.containers or ())

@@ -526,23 +526,39 @@ class Scheduler:
         total = len(nodes)
         start = self.next_start_node_index % total if total else 0
         checked = 0
-        has_nominated = bool(self.queue.nominated)
-        for i in range(total):
-            ni = nodes[(start + i) % total]
-            checked += 1
-            if has_nominated:
+        if self.queue.nominated:
+            for ni in nodes[start:] + nodes[:start]:
+                checked += 1
                 st = fw.run_filter_with_nominated_pods(state, pod_info, ni, self)
-            else:
-                st = fw.run_filter(state, pod_info, ni)
-            if st.code == Code.SUCCESS:
-                feasible.append(ni)
-                if len(feasible) >= to_find:
-                    break
-            else:
+                if not st.code:
+                    feasible.append(ni)
+                    if len(feasible) >= to_find:
+                        break
+                    continue
                 if st.code == Code.ERROR:
                     raise RuntimeError(f"running filter plugin {st.plugin!r}: {st.message()}")
                 statuses[ni.name] = st
                 plugins.add(st.plugin)
+        else:
+            # The hot loop (kube ``findNodesThatPassFilters``), the filters inlined.
+            filters = fw.cycle_filters(state)
+            for ni in nodes[start:] + nodes[:start]:
+                checked += 1
+                for entry in filters:
+                    st = entry[1](state, pod_info, ni)
+                    if st.code:
+                        break
+                else:
+                    feasible.append(ni)
+                    if len(feasible) >= to_find:
+                        break
+                    continue
+                name = entry[0]
+                st.plugin = name
+                if st.code == Code.ERROR:
+                    raise RuntimeError(f"running filter plugin {name!r}: {st.message()}")
+                statuses[ni.name] = st
+                plugins.add(name)
         if n:
             self.next_start_node_index = (self.next_start_node_index + checked) % n
         if feasible:
@@ -552,18 +568,10 @@ class Scheduler:
         return [], fit
 
     def _select_host(self, nodes: list[NodeInfo], scores: list[int]) -> str:
-        """The highest score; ties broken uniformly at random (kube's reservoir sampling)."""
-        best = -1
-        chosen = ""
-        ties = 0
-        for ni, s in zip(nodes, scores, strict=True):
-            if s > best:
-                best, chosen, ties = s, ni.name, 1
-            elif s == best:
-                ties += 1
-                if self.rng.randrange(ties) == 0:
-                    chosen = ni.name
-        return chosen
+        """The highest score; ties broken uniformly at random (as kube's reservoir sampling does)."""
+        best = max(scores)
+        ties = [i for i, s in enumerate(scores) if s == best]
+        return nodes[ties[0] if len(ties) == 1 else self.rng.choice(ties)].name
 
     # -- failure ----------------------------------------------------------------------------------
 

@@ -218,6 +218,8 @@ class CycleState:
     skip_score_plugins: set[str] = field(default_factory=set)
     pre_filter_plugins_with_nodes: set[str] = field(default_factory=set)
     """The PreFilter plugins that narrowed the nodes to a set (kube's ``pluginsWithNodes``)."""
+    filters: list[tuple[str, Any]] | None = None
+    """The (name, filter method) pairs this cycle runs, computed once after PreFilter."""
 
     def clone(self) -> CycleState:
         """A copy for a dry run (preemption): values with a ``clone()`` method are cloned."""
@@ -227,6 +229,7 @@ class CycleState:
             set(self.skip_filter_plugins),
             set(self.skip_score_plugins),
             set(self.pre_filter_plugins_with_nodes),
+            self.filters,
         )
 
     def read(self, key: str) -> Any:

@@ -159,6 +159,9 @@ class TaintToleration(Plugin):
         )
 
     def pre_score(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> Status:
+        if not any(t.effect == "PreferNoSchedule" for ni in nodes for t in ni.taints):
+            # Every node would score 0 (normalized: 100): the same for all, so the choice is unchanged.
+            return Status(Code.SKIP)
         tolerations = [t for t in pod_info.tolerations if (t.effect or "") in ("", "PreferNoSchedule")]
         state.write("PreScoreTaintToleration", tolerations)
         return _OK

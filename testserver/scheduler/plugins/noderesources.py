@@ -65,6 +65,25 @@ def _most(requested: int, capacity: int) -> int:
     return requested * MAX_NODE_SCORE // capacity
 
 
+def _least_cpu_memory(node_info: NodeInfo, pod: PodInfo) -> int:
+    """LeastAllocated over cpu and memory with weight 1 each (the default), without the general loop."""
+    alloc = node_info.allocatable
+    used = node_info.non_zero_requested
+    want = pod.non_zero_requests
+    total = weights = 0
+    cap = alloc.milli_cpu
+    if cap:
+        req = used.milli_cpu + want.milli_cpu
+        total += (cap - req) * MAX_NODE_SCORE // cap if req <= cap else 0
+        weights += 1
+    cap = alloc.memory
+    if cap:
+        req = used.memory + want.memory
+        total += (cap - req) * MAX_NODE_SCORE // cap if req <= cap else 0
+        weights += 1
+    return total // weights if weights else 0
+
+
 class Fit(Plugin):
     """Requests against allocatable; LeastAllocated / MostAllocated / RequestedToCapacityRatio."""
 
@@ -84,6 +103,11 @@ class Fit(Plugin):
             {"utilization": 100, "score": 0},
         ]
         self.shape = [(int(p["utilization"]), int(p["score"]) * MAX_NODE_SCORE // 10) for p in shape]
+        self._least_cpu_memory = self.strategy == "LeastAllocated" and self.resources == [
+            ("cpu", 1),
+            ("memory", 1),
+        ]
+        """kube's default scoring, computed inline (the hot path: every feasible node of every pod)."""
         self.ignored = set(args.get("ignoredResources") or [])
         self.ignored_groups = set(args.get("ignoredResourceGroups") or [])
 
@@ -93,7 +117,16 @@ class Fit(Plugin):
         return None, _OK
 
     def filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
-        reasons = self.insufficient(pod_info.requests, node_info)
+        req, alloc, used = pod_info.requests, node_info.allocatable, node_info.requested
+        if (
+            len(node_info.pods) < alloc.allowed_pod_number
+            and req.milli_cpu <= alloc.milli_cpu - used.milli_cpu
+            and req.memory <= alloc.memory - used.memory
+            and req.ephemeral_storage <= alloc.ephemeral_storage - used.ephemeral_storage
+            and not req.scalar
+        ):
+            return _OK  # the common case, without building the reasons
+        reasons = self.insufficient(req, node_info)
         if reasons:
             return Status(Code.UNSCHEDULABLE, *reasons)
         return _OK
@@ -128,7 +161,15 @@ class Fit(Plugin):
                 reasons.append(f"Insufficient {name}")
         return reasons
 
+    def score_nodes(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        """:meth:`score` of every node at once (the framework prefers it: one call per cycle)."""
+        if self._least_cpu_memory:
+            return [_least_cpu_memory(ni, pod_info) for ni in nodes]
+        return [self.score(state, pod_info, ni) for ni in nodes]
+
     def score(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> int:
+        if self._least_cpu_memory:
+            return _least_cpu_memory(node_info, pod_info)
         total = 0
         weights = 0
         for name, weight in self.resources:
@@ -176,6 +217,7 @@ class BalancedAllocation(Plugin):
     def __init__(self, args: Mapping[str, Any], handle: Handle) -> None:
         super().__init__(args, handle)
         self.resources = [r["name"] for r in (args.get("resources") or _DEFAULT_RESOURCES)]
+        self._cpu_memory = self.resources == ["cpu", "memory"]
 
     def pre_score(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> Status:
         r = pod_info.requests
@@ -183,7 +225,30 @@ class BalancedAllocation(Plugin):
             return Status(Code.SKIP)  # a best-effort pod does not change the balance
         return _OK
 
+    def score_nodes(self, state: CycleState, pod_info: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        """:meth:`score` of every node at once, cpu and memory inline."""
+        if not self._cpu_memory:
+            return [self.score(state, pod_info, ni) for ni in nodes]
+        want = pod_info.requests
+        w_cpu, w_mem = want.milli_cpu, want.memory
+        out = []
+        for ni in nodes:
+            cap, used = ni.allocatable, ni.requested
+            if cap.milli_cpu and cap.memory:
+                f_cpu = min((used.milli_cpu + w_cpu) / cap.milli_cpu, 1.0)
+                f_mem = min((used.memory + w_mem) / cap.memory, 1.0)
+                out.append(int((1 - abs((f_cpu - f_mem) / 2)) * MAX_NODE_SCORE))
+            else:
+                out.append(self.score(state, pod_info, ni))
+        return out
+
     def score(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> int:
+        if self._cpu_memory:
+            cap, used, want = node_info.allocatable, node_info.requested, pod_info.requests
+            if cap.milli_cpu and cap.memory:
+                f_cpu = min((used.milli_cpu + want.milli_cpu) / cap.milli_cpu, 1.0)
+                f_mem = min((used.memory + want.memory) / cap.memory, 1.0)
+                return int((1 - abs((f_cpu - f_mem) / 2)) * MAX_NODE_SCORE)
         fractions = []
         for name in self.resources:
             alloc, req = _requested_for(node_info, pod_info, name, non_zero=False)

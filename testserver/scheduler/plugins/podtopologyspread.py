@@ -82,9 +82,12 @@ def _labels_match(node_labels: Mapping[str, str], constraints: list[Constraint])
 
 def count_pods_match_selector(pods: list[PodInfo], selector: Selector, namespace: str) -> int:
     """kube ``countPodsMatchSelector``: pods of the namespace, not terminating, the selector matches."""
-    if selector.empty():
-        return sum(1 for p in pods if p.namespace == namespace and not p.deleting)
-    return sum(1 for p in pods if p.namespace == namespace and not p.deleting and selector.matches(p.labels))
+    n = 0
+    matches = selector.matches
+    for p in pods:
+        if p.namespace == namespace and matches(p.labels) and not p.deleting:
+            n += 1
+    return n
 
 
 class _FilterState:
@@ -290,17 +293,24 @@ class PodTopologySpread(Plugin):
             size = len(nodes) - len(ignored) if c.topology_key == HOSTNAME else sizes[i]
             weights.append(math.log(size + 2))
         affinity = pod_info.required_node_affinity
+        keys = [c.topology_key for c in constraints]
+        by_domain = [c for c in constraints if c.topology_key != HOSTNAME]
+        # Inclusion policies that cannot exclude a node are not evaluated per node.
+        check_inclusion = pod_info.has_required_node_constraints or any(
+            c.honor_node_taints for c in constraints
+        )
         if counts:
             for ni in all_nodes:
-                node = ni.node
-                if node is None or (require_all and not _labels_match(ni.labels, constraints)):
+                node, labels = ni.node, ni.labels
+                if node is None or not ni.pods or (require_all and any(k not in labels for k in keys)):
                     continue
-                for c in constraints:
-                    if c.topology_key == HOSTNAME or not c.includes(pod_info, node, ni, affinity):
+                for c in by_domain:
+                    pair = (c.topology_key, labels.get(c.topology_key, ""))
+                    if pair not in counts or (
+                        check_inclusion and not c.includes(pod_info, node, ni, affinity)
+                    ):
                         continue
-                    pair = (c.topology_key, ni.labels.get(c.topology_key, ""))
-                    if pair in counts:
-                        counts[pair] += count_pods_match_selector(ni.pods, c.selector, pod_info.namespace)
+                    counts[pair] += count_pods_match_selector(ni.pods, c.selector, pod_info.namespace)
         state.write(_PRE_SCORE_KEY, (constraints, ignored, counts, weights))
         return _OK
 
