@@ -109,6 +109,7 @@ class ApiServerApp:
             bookmark_interval=self._bookmark_interval,
             admission_options=self._admission_options,
         )
+        self.rest.authenticate_token = self._authenticate_token
         self.discovery = Discovery(self.routes, self._server_address)
         self.health.hooks_finished(*INITIALIZER_HOOKS)
         await bootstrap(self.rest.admission.objects, client_ca=self._client_ca)
@@ -220,6 +221,12 @@ class ApiServerApp:
             headers.extend(resp.headers)
         await send({"type": "http.response.start", "status": resp.status, "headers": headers})
         await send({"type": "http.response.body", "body": resp.body if req.method != "HEAD" else b""})
+
+    def _authenticate_token(self, token: str) -> User | None:
+        """The bearer-token authenticator (the admin token), for requests and TokenReviews."""
+        if hmac.compare_digest(token.encode(), self._token):
+            return _ADMIN
+        return None
 
     def _authenticate(self, req: Request) -> User | None:
         auth = req.headers.get(b"authorization")

@@ -11,6 +11,7 @@ import asyncio
 import builtins
 import contextlib
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -23,7 +24,7 @@ from testserver.apiserver import objects as ob
 from testserver.apiserver import status as st
 from testserver.apiserver.admission import Admission, AdmissionOptions
 from testserver.apiserver.crd import hooks as crd_hooks
-from testserver.apiserver.request import JSON, Request, Response, StreamResponse
+from testserver.apiserver.request import JSON, Request, Response, StreamResponse, User
 from testserver.apiserver.resources import ResourceRoute, Routes
 from testserver.storage import revision_covering
 from testserver.storage.continue_token import CONTINUE_FROM_LATEST, decode_continue, encode_continue
@@ -70,6 +71,10 @@ _CONTINUE_EXPIRED = (
     "up in the list."
 )
 _SCALABLE = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"})
+
+
+API_AUDIENCE = "https://kubernetes.default.svc.cluster.local"
+"""kube-apiserver's default API audience (its service account issuer)."""
 
 
 def _core_kind(route: ResourceRoute) -> str:
@@ -166,6 +171,10 @@ class RestHandler:
         self.stopping: asyncio.Event | None = None
         self.admission = Admission(storage, routes, admission_options)
         """Defaults, validation and the admission chain (testserver.apiserver.admission)."""
+        self.authenticate_token: Callable[[str], User | None] = lambda _token: None
+        """The server's bearer-token authenticator (set by the app), which TokenReview runs."""
+        self.api_audiences: tuple[str, ...] = (API_AUDIENCE,)
+        """kube-apiserver's ``--api-audiences`` (default: the service account issuer)."""
 
     def stop_watches(self) -> None:
         """End every open watch stream (server shutdown)."""
@@ -679,9 +688,34 @@ class RestHandler:
                 }
             }
         elif route.kind == "TokenReview":
-            obj["status"] = {"authenticated": False}
+            obj["status"] = self._token_review(obj.get("spec") or {})
         obj["metadata"].setdefault("creationTimestamp", None)
         return Response.json(201, obj)
+
+    def _token_review(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """kube's TokenReview: the server's authenticator chain on ``spec.token``. The static tokens
+        here are not audience-bound, so they hold for the API's audiences: the review's audiences
+        must meet them (``status.audiences`` is the intersection, the API's own when none asked)."""
+        token = spec.get("token")
+        if not isinstance(token, str) or not token:
+            raise st.invalid(
+                "TokenReview",
+                "",
+                [{"reason": "FieldValueRequired", "field": "spec.token", "message": "Required value"}],
+                "authentication.k8s.io",
+            )
+        wanted = [a for a in spec.get("audiences") or [] if isinstance(a, str)]
+        audiences = [a for a in wanted if a in self.api_audiences] if wanted else list(self.api_audiences)
+        user = self.authenticate_token(token)
+        if user is None:
+            return {"user": {}, "error": "invalid bearer token"}
+        if wanted and not audiences:
+            return {"user": {}, "error": "token audiences are invalid for the target audiences"}
+        return {
+            "authenticated": True,
+            "user": {"username": user.name, "groups": list(user.groups)},
+            "audiences": audiences,
+        }
 
     @staticmethod
     def _dry_run(req: Request) -> bool:
