@@ -6,7 +6,8 @@ A PDB event, or an event of a pod its selector matches, queues the PDB; ``sync``
 2. ``expectedPods`` and ``desiredHealthy`` (kube's ``getExpectedPodCount``): with ``maxUnavailable``,
    or a percentage ``minAvailable``, the expected count is the sum of the scale of the pods'
    controllers — ReplicationController, ReplicaSet (the Deployment's when a Deployment controls it),
-   Deployment, StatefulSet, read from their listers — and the value is scaled on it, rounding up;
+   Deployment, StatefulSet, read from their listers; any other kind through its ``scale``
+   subresource (custom resources included, found by discovery) — and the value is scaled on it, rounding up;
    an integer ``minAvailable`` is the desired count itself with the pods' number as expected;
 3. ``disruptedPods``: pods an eviction recorded that are not yet deleted stay there for
    :data:`DELETION_TIMEOUT` (the PDB is looked at again when the first one expires); one that outlived
@@ -37,8 +38,10 @@ from pyclientgo.api.policy.v1 import PodDisruptionBudget
 from pyclientgo.apimachinery import labels as label_selectors
 from pyclientgo.apimachinery.meta import get_controller_of_no_copy
 from pyclientgo.apimachinery.model import format_time
+from pyclientgo.apimachinery.registry import GroupVersionKind
 from pyclientgo.component_helpers.pod import get_pod_condition, is_pod_ready, is_pod_terminal
 from pyclientgo.controller import Controller, ControllerOptions, Request, Result
+from pyclientgo.discovery import AsyncRESTMapper, NoMatchError
 from pyclientgo.errors import NotFound, is_conflict, is_not_found
 from testserver.controllers._util import namespace_of, unwrap
 from testserver.controllers.context import ControllerContext
@@ -137,6 +140,8 @@ class DisruptionController:
         self.deployment_lister = deployments.lister
         self.statefulset_lister = statefulsets.lister
         self._scale_informers = [rcs.informer, rss.informer, deployments.informer, statefulsets.informer]
+        self.dynamic = ctx.dynamic_client
+        self.rest_mapper = AsyncRESTMapper(ctx.discovery)
         self.recorder = ctx.event_recorder(EVENT_SOURCE) if ctx.manager is not None else None
         self.controller = Controller(
             "disruption", self.sync, ControllerOptions(max_concurrent_reconciles=1, clock=ctx.clock)
@@ -221,7 +226,7 @@ class DisruptionController:
         if not pods:
             self._event(pdb, "Normal", "NoPods", "No matching pods found")
         try:
-            expected, desired, unmanaged = self._expected_pod_count(pdb, pods)
+            expected, desired, unmanaged = await self._expected_pod_count(pdb, pods)
         except Exception as err:
             self._event(
                 pdb, "Warning", "CalculateExpectedPodCountFailed",
@@ -242,25 +247,27 @@ class DisruptionController:
         await self._update_status(pdb, healthy, desired, expected, disrupted)
         return (recheck - now).total_seconds() if recheck is not None else None
 
-    def _expected_pod_count(self, pdb: PodDisruptionBudget, pods: list[Pod]) -> tuple[int, int, list[str]]:
+    async def _expected_pod_count(
+        self, pdb: PodDisruptionBudget, pods: list[Pod]
+    ) -> tuple[int, int, list[str]]:
         spec = pdb.spec
         max_unavailable = spec.max_unavailable if spec is not None else None
         min_available = spec.min_available if spec is not None else None
         expected = desired = 0
         unmanaged: list[str] = []
         if max_unavailable is not None:
-            expected, unmanaged = self._expected_scale(pods)
+            expected, unmanaged = await self._expected_scale(pods)
             desired = max(0, expected - scaled_value(max_unavailable, expected, round_up=True))
         elif min_available is not None:
             if isinstance(min_available, int):
                 desired = min_available
                 expected = len(pods)
             else:
-                expected, unmanaged = self._expected_scale(pods)
+                expected, unmanaged = await self._expected_scale(pods)
                 desired = scaled_value(min_available, expected, round_up=True)
         return expected, desired, unmanaged
 
-    def _expected_scale(self, pods: list[Pod]) -> tuple[int, list[str]]:
+    async def _expected_scale(self, pods: list[Pod]) -> tuple[int, list[str]]:
         """The sum of the scales of the pods' controllers (kube's ``getExpectedScale``)."""
         scales: dict[str, int] = {}
         unmanaged: list[str] = []
@@ -272,7 +279,9 @@ class DisruptionController:
                 continue
             if ref.uid in scales:
                 continue
-            found = self._find_scale(ref, namespace_of(pod))
+            found = self._find_scale(ref, namespace_of(pod)) or await self._find_scale_subresource(
+                ref, namespace_of(pod)
+            )
             if found is None:
                 raise SyncError(f'found no controllers for pod "{name}"')
             uid, scale = found
@@ -320,6 +329,28 @@ class DisruptionController:
             ss = get(self.statefulset_lister.stateful_sets(ns))
             return (str(ss.metadata.uid), replicas(ss)) if ss is not None else None
         return None
+
+    async def _find_scale_subresource(self, ref: Any, ns: str) -> tuple[str, int] | None:
+        """Any other controller: its ``scale`` subresource (kube's ``getScaleController``), found through
+        discovery; None when the kind is unknown, the object is gone or is another one (uid)."""
+        group, _, version = (ref.api_version or "").rpartition("/")
+        try:
+            mapping = await self.rest_mapper.rest_mapping(GroupVersionKind(group, version, ref.kind or ""))
+        except NoMatchError:
+            return None
+        if mapping.resource.subresource("scale") is None:
+            return None
+        client = self.dynamic.resource(
+            mapping.gvr, ns if mapping.namespaced else None, namespaced=mapping.namespaced
+        )
+        try:
+            scale: Any = await client.get_scale(ref.name or "")
+        except NotFound:
+            return None
+        meta = scale.get("metadata") or {}
+        if meta.get("uid") != ref.uid:
+            return None
+        return str(meta["uid"]), int((scale.get("spec") or {}).get("replicas") or 0)
 
     def _disrupted_pods(
         self, pdb: PodDisruptionBudget, pods: list[Pod], now: _dt.datetime

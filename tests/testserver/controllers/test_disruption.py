@@ -249,3 +249,57 @@ def test_scaled_value_rounds_as_kube() -> None:
         scaled_value("3", 10, round_up=True)
     with pytest.raises(ValueError):
         scaled_value("x%", 10, round_up=True)
+
+
+SCALABLE_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: flocks.test.io
+spec:
+  group: test.io
+  scope: Namespaced
+  names: {plural: flocks, singular: flock, kind: Flock}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+---
+apiVersion: test.io/v1
+kind: Flock
+metadata: {name: birds, namespace: default}
+spec: {replicas: 5}
+"""
+
+
+async def test_custom_controller_scale_subresource(
+    cs: AsyncClientset, cluster: EndpointsCluster, tmp_path: Path
+) -> None:
+    kubectl = shutil.which("kubectl")
+    assert kubectl is not None
+    env = cluster.cluster.kubectl_env(tmp_path)
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        proc = subprocess.run(
+            [kubectl, *args], input=stdin, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        return proc.stdout
+
+    run("apply", "-f", "-", stdin=SCALABLE_CRD.split("---")[0])
+    run("wait", "--for=condition=Established", "crd/flocks.test.io", "--timeout=30s")
+    run("apply", "-f", "-", stdin=SCALABLE_CRD.split("---")[1])
+    uid = run("get", "flock", "birds", "-o", "jsonpath={.metadata.uid}").strip()
+    owner = {"apiVersion": "test.io/v1", "kind": "Flock", "name": "birds", "uid": uid, "controller": True}
+    labels = {"app": "birds"}
+    await _pods(cs, "birds", 2, labels, owner, NODES[0])
+    await _pdb(cs, "birds", labels, maxUnavailable=1)
+    # expected = the Flock's scale (5), desired = 5 - 1, healthy = 2
+    probe = _status_is({"expectedPods": 5, "desiredHealthy": 4, "currentHealthy": 2, "disruptionsAllowed": 0})
+    await wait_until(lambda: probe(cs, "birds"), what="scale of a custom resource")
