@@ -52,6 +52,8 @@ __all__ = [
     "EVENT_SOURCE",
     "STALE_POD_DISRUPTION_TIMEOUT",
     "DisruptionController",
+    "build_disrupted_pod_map",
+    "count_healthy_pods",
     "new_disruption_controller",
     "scaled_value",
 ]
@@ -114,6 +116,51 @@ def _set_condition(conditions: list[dict[str, Any]], new: dict[str, Any]) -> lis
     if not found:
         out.append({**new, "lastTransitionTime": format_time(_now().replace(microsecond=0))})
     return out
+
+
+def build_disrupted_pod_map(
+    pdb: PodDisruptionBudget, pods: list[Pod], now: _dt.datetime
+) -> tuple[dict[str, str], _dt.datetime | None, list[Pod]]:
+    """kube's ``buildDisruptedPodMap``: the ``disruptedPods`` entries to keep (pods not yet being deleted
+    whose eviction is younger than :data:`DELETION_TIMEOUT`), when the first of them expires, and the
+    pods whose entry expired without the pod being deleted."""
+    recorded = (pdb.status.disrupted_pods if pdb.status is not None else None) or {}
+    result: dict[str, str] = {}
+    recheck: _dt.datetime | None = None
+    expired: list[Pod] = []
+    if not recorded:
+        return result, recheck, expired
+    for pod in pods:
+        meta = pod.metadata
+        if meta is None or meta.deletion_timestamp is not None:
+            continue
+        raw = recorded.get(meta.name or "")
+        when = _parse_time(raw)
+        if when is None:
+            continue
+        expected_deletion = when + _dt.timedelta(seconds=DELETION_TIMEOUT)
+        if expected_deletion < now:
+            expired.append(pod)
+            continue
+        if recheck is None or expected_deletion < recheck:
+            recheck = expected_deletion
+        result[meta.name or ""] = raw if isinstance(raw, str) else format_time(when)
+    return result, recheck, expired
+
+
+def count_healthy_pods(pods: list[Pod], disrupted: dict[str, str], now: _dt.datetime) -> int:
+    """kube's ``countHealthyPods``: Ready pods, neither being deleted nor recently disrupted."""
+    healthy = 0
+    for pod in pods:
+        meta = pod.metadata
+        if meta is None or meta.deletion_timestamp is not None:
+            continue
+        when = _parse_time(disrupted.get(meta.name or ""))
+        if when is not None and when + _dt.timedelta(seconds=DELETION_TIMEOUT) > now:
+            continue
+        if is_pod_ready(pod):
+            healthy += 1
+    return healthy
 
 
 class SyncError(Exception):
@@ -242,8 +289,17 @@ class DisruptionController:
                 selector,
             )  # fmt: skip
         now = _now()
-        disrupted, recheck = self._disrupted_pods(pdb, pods, now)
-        healthy = self._count_healthy(pods, disrupted, now)
+        disrupted, recheck, expired = build_disrupted_pod_map(pdb, pods, now)
+        for pod in expired:
+            self._event(
+                pod,
+                "Warning",
+                "NotDeleted",
+                "Pod was expected by PDB %s/%s to be deleted but it wasn't",
+                namespace_of(pdb),
+                namespace_of(pdb),
+            )  # fmt: skip  (kube prints the namespace twice)
+        healthy = count_healthy_pods(pods, disrupted, now)
         await self._update_status(pdb, healthy, desired, expected, disrupted)
         return (recheck - now).total_seconds() if recheck is not None else None
 
@@ -351,53 +407,6 @@ class DisruptionController:
         if meta.get("uid") != ref.uid:
             return None
         return str(meta["uid"]), int((scale.get("spec") or {}).get("replicas") or 0)
-
-    def _disrupted_pods(
-        self, pdb: PodDisruptionBudget, pods: list[Pod], now: _dt.datetime
-    ) -> tuple[dict[str, str], _dt.datetime | None]:
-        """kube's ``buildDisruptedPodMap``."""
-        recorded = (pdb.status.disrupted_pods if pdb.status is not None else None) or {}
-        result: dict[str, str] = {}
-        recheck: _dt.datetime | None = None
-        if not recorded:
-            return result, recheck
-        for pod in pods:
-            meta = pod.metadata
-            if meta is None or meta.deletion_timestamp is not None:
-                continue
-            raw = recorded.get(meta.name or "")
-            when = _parse_time(raw)
-            if when is None:
-                continue
-            expected_deletion = when + _dt.timedelta(seconds=DELETION_TIMEOUT)
-            if expected_deletion < now:
-                self._event(
-                    pod,
-                    "Warning",
-                    "NotDeleted",
-                    "Pod was expected by PDB %s/%s to be deleted but it wasn't",
-                    namespace_of(pdb),
-                    namespace_of(pdb),
-                )  # fmt: skip  (kube prints the namespace twice)
-            else:
-                if recheck is None or expected_deletion < recheck:
-                    recheck = expected_deletion
-                result[meta.name or ""] = raw if isinstance(raw, str) else format_time(when)
-        return result, recheck
-
-    @staticmethod
-    def _count_healthy(pods: list[Pod], disrupted: dict[str, str], now: _dt.datetime) -> int:
-        healthy = 0
-        for pod in pods:
-            meta = pod.metadata
-            if meta is None or meta.deletion_timestamp is not None:
-                continue
-            when = _parse_time(disrupted.get(meta.name or ""))
-            if when is not None and when + _dt.timedelta(seconds=DELETION_TIMEOUT) > now:
-                continue
-            if is_pod_ready(pod):
-                healthy += 1
-        return healthy
 
     async def _update_status(
         self, pdb: PodDisruptionBudget, healthy: int, desired: int, expected: int, disrupted: dict[str, str]

@@ -6,6 +6,7 @@ specific condition; ``kubectl drain`` is the real kubectl."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -17,9 +18,10 @@ from controller_manager_fixture import wait_until
 from endpoints_fixture import NODES, EndpointsCluster, endpoints_cluster, new_pod, set_pod_ready
 
 from pyclientgo.api.apps.v1 import ReplicaSet
+from pyclientgo.api.core.v1 import Pod
 from pyclientgo.api.policy.v1 import PodDisruptionBudget
 from pyclientgo.kubernetes import AsyncClientset
-from testserver.controllers.disruption import scaled_value
+from testserver.controllers.disruption import build_disrupted_pod_map, count_healthy_pods, scaled_value
 
 
 @pytest.fixture(scope="module")
@@ -303,3 +305,39 @@ async def test_custom_controller_scale_subresource(
     # expected = the Flock's scale (5), desired = 5 - 1, healthy = 2
     probe = _status_is({"expectedPods": 5, "desiredHealthy": 4, "currentHealthy": 2, "disruptionsAllowed": 0})
     await wait_until(lambda: probe(cs, "birds"), what="scale of a custom resource")
+
+
+def test_disrupted_pods_kept_for_the_deletion_timeout() -> None:
+    now = _dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=_dt.UTC)
+
+    def pod(name: str, *, deleting: bool = False) -> Pod:
+        meta: dict[str, Any] = {"name": name}
+        if deleting:
+            meta["deletionTimestamp"] = "2026-01-01T11:59:59Z"
+        return Pod.from_dict(
+            {"metadata": meta, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+        )
+
+    pods = [pod("recent"), pod("old"), pod("deleting", deleting=True), pod("healthy")]
+    pdb = PodDisruptionBudget.from_dict(
+        {
+            "metadata": {"name": "b"},
+            "status": {
+                "disruptedPods": {
+                    "recent": "2026-01-01T11:59:30Z",  # 30 s ago: still expected to go
+                    "old": "2026-01-01T11:57:00Z",  # 3 min ago: outlived the 2 min timeout
+                    "deleting": "2026-01-01T11:59:50Z",  # being deleted: no longer tracked
+                },
+                "currentHealthy": 0,
+                "desiredHealthy": 0,
+                "disruptionsAllowed": 0,
+                "expectedPods": 0,
+            },
+        }
+    )
+    kept, recheck, expired = build_disrupted_pod_map(pdb, pods, now)
+    assert list(kept) == ["recent"]
+    assert recheck == _dt.datetime(2026, 1, 1, 12, 1, 30, tzinfo=_dt.UTC)
+    assert [p.metadata.name for p in expired] == ["old"]  # type: ignore[union-attr]
+    # healthy: "old" and "healthy" (ready, not deleting, not recently disrupted)
+    assert count_healthy_pods(pods, kept, now) == 2
