@@ -21,7 +21,10 @@ MANAGED_BY = "endpointslice-controller.k8s.io"
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndpointsCluster]:
     yield from endpoints_cluster(
-        tmp_path_factory.mktemp("endpointslice"), "endpointslice,endpointslicemirroring"
+        tmp_path_factory.mktemp("endpointslice"),
+        "endpointslice,endpointslicemirroring",
+        "--mirroring-max-endpoints-per-subset",
+        "4",
     )
 
 
@@ -353,3 +356,41 @@ async def test_tampered_and_deleted_slices_are_repaired(cs: AsyncClientset) -> N
         return bool(slices) and slices[0]["metadata"]["name"] != s["metadata"]["name"]  # type: ignore[index]
 
     await wait_until(recreated, what="slice recreated")
+
+
+async def test_mirroring_caps_addresses_per_subset(cs: AsyncClientset) -> None:
+    # the test cluster runs with --mirroring-max-endpoints-per-subset 4
+    ns = "default"
+    await cs.core_v1.services(ns).create(_service("wide", None, ports=[{"name": "p", "port": 81}]))
+    addresses = [{"ip": f"198.51.100.{i}"} for i in range(1, 7)]
+    await cs.core_v1.endpoints(ns).create(
+        Endpoints.from_dict(
+            {
+                "metadata": {"name": "wide"},
+                "subsets": [{"addresses": addresses, "ports": [{"name": "p", "port": 81}]}],
+            }
+        )
+    )
+
+    async def mirrored() -> list[dict[str, Any]] | None:
+        slices = await _slices(cs, ns, "wide")
+        return slices if len(slices) == 1 and slices[0].get("endpoints") else None
+
+    (s,) = await wait_until(mirrored, what="capped mirrored slice")
+    assert len(s["endpoints"]) == 4
+
+    async def warned() -> list[str] | None:
+        events = (await cs.core_v1.events(ns).list()).items or []
+        found = [
+            e.message or ""
+            for e in events
+            if e.reason == "TooManyAddressesToMirror"
+            and e.involved_object is not None
+            and e.involved_object.name == "wide"
+        ]
+        return found or None
+
+    (message,) = await wait_until(warned, what="TooManyAddressesToMirror event")
+    assert message == (
+        "A max of 4 addresses can be mirrored to EndpointSlices per Endpoints subset. 2 addresses were skipped"
+    )
