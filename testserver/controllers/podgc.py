@@ -32,6 +32,7 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
 
 from pyclientgo.api.core.v1 import Node, Pod
+from pyclientgo.controller.metrics import workqueue_metrics_provider
 from pyclientgo.errors import ApiError, is_not_found
 from pyclientgo.tools.cache import wait_for_cache_sync
 from pyclientgo.util.wait import until
@@ -170,8 +171,10 @@ class PodGCController:
         )
         self.gc_check_period = gc_check_period
         self.quarantine_time = quarantine_time
-        self.node_queue: DelayingQueue[str] = DelayingQueue(name="orphaned_pods_nodes", clock=ctx.clock)
         registry = ctx.manager.options.registry if ctx.manager is not None else None
+        self.node_queue: DelayingQueue[str] = DelayingQueue(
+            name="orphaned_pods_nodes", clock=ctx.clock, metrics_provider=workqueue_metrics_provider(registry)
+        )
         self.metrics = pod_gc_metrics(registry)
         self._failure: BaseException | None = None
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from controller_manager_fixture import Cluster, health, start_cluster, stop_cluster, wait_until
 
@@ -149,6 +150,9 @@ async def gone(dyn: AsyncDynamicClient, gvr: GroupVersionResource, ns: str, *nam
 def test_health(cluster: Cluster) -> None:
     code, text = health(cluster.manager.url, "/healthz/garbage-collector-controller")
     assert code == 200, text
+    metrics = httpx.get(cluster.manager.url + "/metrics", timeout=10).text
+    assert "garbagecollector_controller_resources_sync_error_total 0.0" in metrics
+    assert 'workqueue_adds_total{name="garbage_collector_attempt_to_delete"}' in metrics
 
 
 async def test_background_cascade(dyn: AsyncDynamicClient, ns: str) -> None:

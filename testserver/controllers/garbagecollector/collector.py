@@ -23,18 +23,25 @@ then the ``orphan`` finalizer from the owner.
 Discovery is read every ``--discovery-resync-period``; new deletable resources (custom ones too)
 get monitors, gone ones lose theirs, and the REST mapper (apiVersion/kind → resource) is reset.
 Patches are JSON merge patches carrying the resourceVersion they were computed from (kube's
-fallback path, which works for every resource); deletes carry a uid precondition.
+fallback path, which works for every resource); deletes carry a uid precondition. Failed resyncs
+count in ``garbagecollector_controller_resources_sync_error_total``; the queues have the work
+queue metrics (``garbage_collector_attempt_to_delete``, ``garbage_collector_attempt_to_orphan``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+import weakref
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
+from prometheus_client import REGISTRY, CollectorRegistry, Counter
+
 from pyclientgo.apimachinery.registry import GroupVersionKind, GroupVersionResource
+from pyclientgo.controller.metrics import workqueue_metrics_provider
 from pyclientgo.discovery import AsyncRESTMapper, NoMatchError, ServerResources
 from pyclientgo.errors import ApiError, TransportError, is_not_found
 from pyclientgo.kubernetes.options import PropagationPolicy
@@ -62,6 +69,24 @@ __all__ = [
 CONTROLLER_NAME = "garbage-collector-controller"
 ABSENT_OWNER_CACHE_SIZE = 500
 """kube's ``absentOwnerCache`` size."""
+
+
+_sync_errors: weakref.WeakKeyDictionary[CollectorRegistry, Counter] = weakref.WeakKeyDictionary()
+_sync_errors_lock = threading.Lock()
+
+
+def resources_sync_error_counter(registry: CollectorRegistry | None = None) -> Counter:
+    """kube's ``garbagecollector_controller_resources_sync_error_total`` of ``registry`` (made once)."""
+    registry = registry if registry is not None else REGISTRY
+    with _sync_errors_lock:
+        counter = _sync_errors.get(registry)
+        if counter is None:
+            counter = _sync_errors[registry] = Counter(
+                "garbagecollector_controller_resources_sync_error",
+                "Number of garbage collector resources sync errors",
+                registry=registry,
+            )
+        return counter
 
 
 class _Action(Enum):
@@ -133,11 +158,19 @@ class GarbageCollector:
         self.resync_period = (
             resync_period if resync_period is not None else ctx.options.discovery_resync_period
         )
+        registry = ctx.manager.options.registry if ctx.manager is not None else None
+        provider = workqueue_metrics_provider(registry)
         self.attempt_to_delete: RateLimitingQueue[Node] = RateLimitingQueue(
-            default_controller_rate_limiter(), name="garbage_collector_attempt_to_delete", clock=ctx.clock
+            default_controller_rate_limiter(),
+            name="garbage_collector_attempt_to_delete",
+            clock=ctx.clock,
+            metrics_provider=provider,
         )
         self.attempt_to_orphan: RateLimitingQueue[Node] = RateLimitingQueue(
-            default_controller_rate_limiter(), name="garbage_collector_attempt_to_orphan", clock=ctx.clock
+            default_controller_rate_limiter(),
+            name="garbage_collector_attempt_to_orphan",
+            clock=ctx.clock,
+            metrics_provider=provider,
         )
         self.absent_owner_cache = ReferenceCache(ABSENT_OWNER_CACHE_SIZE)
         recorder = ctx.event_recorder(CONTROLLER_NAME) if ctx.manager is not None else None
@@ -155,6 +188,7 @@ class GarbageCollector:
         self._resources: dict[GroupVersionResource, GroupVersionKind] = {}
         self._running = False
         self._failure: BaseException | None = None
+        self.sync_errors = resources_sync_error_counter(registry)
         ctx.extras["garbagecollector"] = self
 
     # -- running ------------------------------------------------------------------------------------
@@ -179,6 +213,7 @@ class GarbageCollector:
             try:
                 await self.resync_monitors()
             except (ApiError, TransportError) as err:  # the sync loop tries again every period
+                self.sync_errors.inc()
                 self.log.warning("failed to sync resource monitors: %s", err)
             if await self._wait_synced(self.resync_period):
                 self.log.info("Garbage collector: all resource monitors have synced")
@@ -222,12 +257,14 @@ class GarbageCollector:
             try:
                 changed = await self.resync_monitors()
             except Exception as err:  # discovery failing is temporary: try again next period
+                self.sync_errors.inc()
                 self.log.warning("failed to sync resource monitors: %s", err)
                 continue
             if changed:
                 if await self._wait_synced(self.resync_period):
                     self.log.info("synced garbage collector")
                 else:
+                    self.sync_errors.inc()
                     self.log.warning(
                         "timed out waiting for dependency graph builder sync during GC sync: %s",
                         ", ".join(str(g) for g in self.builder.unsynced()),
@@ -238,6 +275,7 @@ class GarbageCollector:
         server = await self.ctx.discovery.delegate.server_groups_and_resources()
         resources = get_deletable_resources(server)
         if not resources:
+            self.sync_errors.inc()
             self.log.info("no resources reported by discovery, skipping garbage collector sync")
             return False
         if server.failed:
