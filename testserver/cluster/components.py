@@ -39,6 +39,7 @@ from testserver.cluster.supervisor import ComponentSpec
 
 __all__ = [
     "COMPONENTS",
+    "UNAVAILABLE_EXIT",
     "ClusterOptions",
     "ClusterPlan",
     "available_components",
@@ -58,6 +59,10 @@ _IDENTITIES: dict[str, ComponentIdentity] = {
     "scheduler": ComponentIdentity(user="system:kube-scheduler"),
     "proxy": ComponentIdentity(user="system:kube-proxy"),
 }
+
+UNAVAILABLE_EXIT = 69
+"""What :mod:`testserver.cluster.launch` exits with when a component's module does not import
+(sysexits' EX_UNAVAILABLE): the supervisor then leaves the component out instead of restarting it."""
 
 _FAKE_KUBELET_REASON = (
     "the real kubelet runtime is not available here: running its node with the fake runtime (--fake)"
@@ -238,6 +243,7 @@ class ClusterPlan:
             fallback_reason=fallback_reason,
             startup_timeout=opts.startup_timeout,
             gate_file=gate,
+            unavailable_exit_code=UNAVAILABLE_EXIT,
         )
 
     def specs(self) -> list[ComponentSpec]:

@@ -4,7 +4,8 @@ It runs exactly what ``testserver NAME ARGS...`` runs (the component CLI module'
 ``configure_parser`` and ``run``, or the API server's flags and ``run_apiserver``), with two
 differences that make a cluster start faster:
 
-- only that component's module is imported (``testserver``'s own CLI builds every component's
+- only that component's module is imported (if it does not import, the process exits with
+  ``UNAVAILABLE_EXIT`` (69) and ``up`` goes on without it) (``testserver``'s own CLI builds every component's
   parser, so each process would import them all);
 - with ``--gate FILE``, the process imports its module and parses its flags, then waits until
   ``FILE`` exists before it runs. The supervisor spawns a component early and creates its gate once
@@ -21,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from testserver.cluster.components import COMPONENTS
+from testserver.cluster.components import COMPONENTS, UNAVAILABLE_EXIT
 
 __all__ = ["main"]
 
@@ -62,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     if name not in COMPONENTS:
         raise SystemExit(f"unknown component {name!r}: choose from apiserver, {', '.join(COMPONENTS)}")
-    module = importlib.import_module(COMPONENTS[name])
+    try:
+        module = importlib.import_module(COMPONENTS[name])
+    except Exception as err:  # a component that cannot even be imported here: say why, exit 69
+        print(f"testserver {name}: cannot import {COMPONENTS[name]}: {type(err).__name__}: {err}", flush=True)
+        return UNAVAILABLE_EXIT
     module.configure_parser(parser)
     args = parser.parse_args(rest)
     if gate is not None:

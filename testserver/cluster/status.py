@@ -87,7 +87,9 @@ class ClusterView:
     def healthy(self) -> bool:
         """Whether every component is ready and answers its health check with ok."""
         return all(
-            c.state is ComponentState.READY and self.health.get(c.name) == "ok" for c in self.components
+            c.state is ComponentState.UNAVAILABLE
+            or (c.state is ComponentState.READY and self.health.get(c.name) == "ok")
+            for c in self.components
         )
 
     def nodes_ready(self, expected: list[str]) -> bool:
@@ -240,6 +242,7 @@ def render(view: ClusterView, *, title: str = "testserver up", footer: str = "")
         ComponentState.WAITING: "dim yellow",
         ComponentState.BACKOFF: "red",
         ComponentState.STOPPED: "dim",
+        ComponentState.UNAVAILABLE: "red dim",
     }
     components = Table(title="Components", title_justify="left", expand=False)
     for column in ("COMPONENT", "STATE", "PID", "RESTARTS", "HEALTH", "LEADER", "URL"):
@@ -305,7 +308,7 @@ class ProgressLog:
 
     def component_event(self, component: str, message: str) -> None:
         """A supervisor message about ``component`` (restarts are important)."""
-        important = "exited" in message or "failed" in message or "killing" in message
+        important = any(w in message for w in ("exited", "failed", "killing", "cannot run"))
         self.line(f"{component}: {message}", important=important)
 
     def nodes(self, view: ClusterView) -> None:

@@ -58,6 +58,9 @@ class ComponentState(enum.StrEnum):
     """Exited; waiting out the backoff before the next start."""
     STOPPED = "Stopped"
     """Stopped by the supervisor."""
+    UNAVAILABLE = "Unavailable"
+    """Its first start exited with its ``unavailable_exit_code`` (it cannot run in this installation,
+    e.g. its module does not import): left out, not restarted, not waited for."""
 
 
 @dataclass(kw_only=True)
@@ -82,6 +85,9 @@ class ComponentSpec:
     """What the event says when switching to ``fallback_args``."""
     startup_timeout: float = 60.0
     """Seconds a start may take to get ready (from its gate opening) before it is killed and restarted."""
+    unavailable_exit_code: int | None = None
+    """An exit status that, from a start that was never ready, means "cannot run here" (see
+    :data:`ComponentState.UNAVAILABLE`); None: every exit is restarted."""
     gate_file: Path | None = None
     """If set, the process is spawned at once and this file is created (after ``before_start``) once
     every component in ``needs`` is ready; the process waits for it before it runs (see
@@ -225,9 +231,9 @@ class Supervisor:
             ]
 
     def all_ready(self) -> bool:
-        """Whether every component is ready."""
+        """Whether every component is ready (or unavailable, so left out)."""
         with self._lock:
-            return all(c.state is ComponentState.READY for c in self._children)
+            return all(c.state in (ComponentState.READY, ComponentState.UNAVAILABLE) for c in self._children)
 
     def url_of(self, name: str) -> str:
         """What the ready file of ``name`` named (empty until it was ready once)."""
@@ -371,6 +377,16 @@ class Supervisor:
         with self._lock:
             child.last_exit = code
             child.process = None
+        if (
+            spec.unavailable_exit_code is not None
+            and code == spec.unavailable_exit_code
+            and not child.ever_ready
+        ):
+            with self._lock:
+                child.state = ComponentState.UNAVAILABLE
+            self._on_event(spec.name, f"cannot run here, left out: {_last_line(spec.log_file)}")
+            self._on_change()
+            return
         if (
             child.state in (ComponentState.STARTING, ComponentState.WAITING)
             and spec.fallback_args

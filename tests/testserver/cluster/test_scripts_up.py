@@ -23,6 +23,14 @@ ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.timeout(600)
 
 
+def _log_tails(logs: Path, lines: int = 15) -> str:
+    tails = []
+    for log in sorted(logs.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        tails.append(f"\n==> {log.name} <==\n" + "\n".join(tail))
+    return "\n# component logs (for diagnosis)" + "".join(tails) + "\n"
+
+
 def test_scripts_up_shows_a_working_cluster(tmp_path: Path) -> None:
     assert shutil.which("kubectl"), "kubectl must be on PATH"
     data_dir = tmp_path / "cluster"
@@ -36,7 +44,7 @@ def test_scripts_up_shows_a_working_cluster(tmp_path: Path) -> None:
         text=True,
         timeout=540,
     )
-    out = result.stdout
+    out = result.stdout + _log_tails(data_dir / "logs")  # the logs help when an assertion fails
     assert result.returncode == 0, out + result.stderr
     assert re.search(r"^node-0\s+Ready\s", out, re.M), out
     assert "$ kubectl get --raw /readyz\nok\n" in out

@@ -252,3 +252,24 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_a_component_that_cannot_run_here_is_left_out(tmp_path: Path, supervisors: list[Supervisor]) -> None:
+    events: list[str] = []
+    broken = child(
+        tmp_path,
+        "broken",
+        "print('cannot import testserver.x: boom', flush=True); sys.exit(69)",
+        unavailable_exit_code=69,
+    )
+    sup = Supervisor(
+        [child(tmp_path, "ok", SERVE), broken], options=FAST, on_event=lambda c, m: events.append(m)
+    )
+    supervisors.append(sup)
+    sup.start()
+    eventually(sup.all_ready, what="ready without the broken one")
+    assert status(sup, "broken").state is ComponentState.UNAVAILABLE
+    assert "cannot run here, left out: cannot import testserver.x: boom" in events
+    # not restarted
+    eventually(lambda: status(sup, "ok").state is ComponentState.READY, what="ok ready")
+    assert len(starts(tmp_path, "broken")) == 1 and status(sup, "broken").restarts == 0
