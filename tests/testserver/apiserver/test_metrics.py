@@ -14,13 +14,21 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from apiserver_testlib import CRDS, client_for, cm, crd_body, create_established, new_namespace, pod, wait_for
 from prometheus_client.parser import text_string_to_metric_families
 
-from testserver.apiserver.metrics import REQUEST_DURATION_BUCKETS, InflightWatermark
+from pyclientgo.api import builtin_registry
+from testserver.apiserver.metrics import (
+    REQUEST_DURATION_BUCKETS,
+    InflightWatermark,
+    RequestLabels,
+    request_labels,
+)
+from testserver.apiserver.resources import Routes
 from testserver.faults_client import FaultsClient
 from testserver.testing import TestServer
 
@@ -383,3 +391,74 @@ def test_inflight_watermark_publishes_each_window_maximum() -> None:
     assert w.value() == 1  # the next window started at the count then (1)
     clock.now += 1.0
     assert w.value() == 0
+
+
+# -- request labels, from ASGI scopes over the built-in routes ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def routes() -> Routes:
+    return Routes(builtin_registry())
+
+
+def _scope(method: str, path: str, query: bytes = b"", content_type: bytes = b"") -> dict[str, Any]:
+    headers = [(b"content-type", content_type)] if content_type else []
+    return {"type": "http", "method": method, "path": path, "query_string": query, "headers": headers}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "content_type", "expected"),
+    [
+        ("GET", "/api/v1/namespaces/d/pods", b"watch=1", b"", ("WATCH", "", "pods", "", "namespace", True)),
+        ("GET", "/api/v1/namespaces/d/pods", b"watch=false", b"", ("LIST", "", "pods", "", "namespace", False)),
+        ("GET", "/api/v1/watch/namespaces/d/pods/p", b"", b"", ("WATCH", "", "pods", "", "resource", True)),
+        ("GET", "/api/v1/pods", b"", b"", ("LIST", "", "pods", "", "cluster", False)),
+        ("HEAD", "/api/v1/namespaces/d/pods/p", b"", b"", ("GET", "", "pods", "", "resource", False)),
+        ("POST", "/api/v1/namespaces/d/pods/p/eviction", b"", b"", ("POST", "", "pods", "eviction", "resource", False)),
+        ("GET", "/api/v1/namespaces/d/pods/p/log", b"follow=true", b"", ("CONNECT", "", "pods", "log", "resource", True)),
+        ("POST", "/api/v1/namespaces/d/pods/p/exec", b"", b"", ("CONNECT", "", "pods", "exec", "resource", True)),
+        ("PATCH", "/apis/apps/v1/namespaces/d/deployments/w", b"", b"application/apply-patch+yaml",
+         ("APPLY", "", "deployments", "", "resource", False)),
+        ("PATCH", "/apis/apps/v1/namespaces/d/deployments/w/scale", b"", b"application/merge-patch+json",
+         ("PATCH", "", "deployments", "scale", "resource", False)),
+        ("POST", "/api/v1/namespaces/d/configmaps", b"dryRun=All&dryRun=All", b"", ("POST", "All", "configmaps", "", "resource", False)),
+        ("POST", "/api/v1/namespaces/d/configmaps", b"dryRun=bogus", b"", ("POST", "invalid", "configmaps", "", "resource", False)),
+        ("DELETE", "/api/v1/namespaces/d/configmaps", b"", b"", ("DELETE", "", "configmaps", "", "namespace", False)),
+        ("OPTIONS", "/api/v1/namespaces/d/configmaps", b"", b"", ("other", "", "configmaps", "", "namespace", False)),
+        ("PUT", "/api/v1/namespaces/d", b"", b"", ("PUT", "", "namespaces", "", "resource", False)),
+        ("PUT", "/api/v1/namespaces/d/finalize", b"", b"", ("PUT", "", "namespaces", "finalize", "resource", False)),
+    ],
+)  # fmt: skip
+def test_request_labels_follow_kube(
+    routes: Routes, method: str, path: str, query: bytes, content_type: bytes, expected: tuple[Any, ...]
+) -> None:
+    labels = request_labels(_scope(method, path, query, content_type), routes)
+    assert labels is not None
+    verb, dry_run, resource, subresource, scope, long_running = expected
+    assert (labels.verb, labels.dry_run, labels.resource, labels.subresource, labels.scope, labels.long_running) == (
+        verb, dry_run, resource, subresource, scope, long_running,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api",
+        "/api/v1",
+        "/apis/apps/v1",
+        "/version",
+        "/openapi/v3",
+        "/metrics",
+        "/api/v1/nosuch",
+        "/api/v1/namespaces/d/pods/p/nosub",
+    ],
+)
+def test_paths_kube_does_not_count(routes: Routes, path: str) -> None:
+    assert request_labels(_scope("GET", path), routes) is None
+
+
+def test_health_paths_are_labelled_by_path(routes: Routes) -> None:
+    assert request_labels(_scope("GET", "/readyz", b"verbose"), routes) == RequestLabels(
+        "GET", "", "", "", "", "/readyz", "", False
+    )
+    assert request_labels(_scope("GET", "/readyz/etcd"), routes) is None
