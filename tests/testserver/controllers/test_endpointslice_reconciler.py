@@ -182,3 +182,52 @@ async def test_pod_on_unknown_node_is_skipped_unless_published() -> None:
     else:
         raise AssertionError("a pod on a missing node is an error (retried), as kube")
     assert {e["targetRef"]["name"] for d in store.slices.values() for e in d["endpoints"]} == {"p1"}
+
+
+async def test_labels_headless_and_service_label_changes() -> None:
+    store = _Store()
+    rec = _reconciler(store)
+    headless = Service.from_dict(
+        {
+            "metadata": {
+                "name": "h",
+                "namespace": "ns",
+                "uid": "h-uid",
+                # a reserved key on the Service is not copied
+                "labels": {"team": "a", "kubernetes.io/service-name": "spoof"},
+            },
+            "spec": {
+                "selector": {"app": "s"},
+                "clusterIP": "None",
+                "ipFamilies": ["IPv4"],
+                "ports": [{"port": 80}],
+            },
+        }
+    )
+    await rec.reconcile(headless, [_pod(1)], store.listed(), None)
+    (d,) = store.slices.values()
+    assert d["metadata"]["labels"] == {
+        "team": "a",
+        "service.kubernetes.io/headless": "",
+        "kubernetes.io/service-name": "h",
+        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+    }
+    assert d["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "name": "h",
+            "uid": "h-uid",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+    # the Service's labels change: the slice is relabelled in place
+    store.writes.clear()
+    relabelled = Service.from_dict(
+        {**headless.to_dict(), "metadata": {**headless.to_dict()["metadata"], "labels": {"team": "b"}}}
+    )
+    await rec.reconcile(relabelled, [_pod(1)], store.listed(), None)
+    assert [w[0] for w in store.writes] == ["update"]
+    (d,) = store.slices.values()
+    assert d["metadata"]["labels"]["team"] == "b"
