@@ -138,12 +138,13 @@ def setup_scheduler(
     return sched
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the scheduler until SIGTERM/SIGINT; the exit code."""
+def run(args: argparse.Namespace, plugin_registry: Mapping[str, type[Plugin]] | None = None) -> int:
+    """Run the scheduler until SIGTERM/SIGINT; the exit code. ``plugin_registry`` (name → plugin
+    class) replaces the in-tree registry, e.g. with out-of-tree plugins added."""
     try:
         component = component_options_from_args(args, name=COMPONENT_NAME)
         config = load_configuration(args.config)
-        Scheduler(None, config)  # builds every profile: a bad one fails here, before starting
+        Scheduler(None, config, plugin_registry=plugin_registry)  # a bad profile fails here, before starting
     except (ValueError, OSError) as err:
         logging.getLogger(COMPONENT_NAME).error("%s", err)
         print(f"Error: {err}", flush=True)
@@ -152,6 +153,6 @@ def run(args: argparse.Namespace) -> int:
         _exit_with_parent()
 
     async def setup(ctx: ComponentContext) -> None:
-        setup_scheduler(ctx, config)
+        setup_scheduler(ctx, config, plugin_registry)
 
     return run_component_sync(component, setup)

@@ -37,8 +37,11 @@ class SchedulerProcess(ChildProcess):
         leader_elect: bool = False,
         startup_timeout: float = 60.0,
         profile_to: str | os.PathLike[str] | None = None,
+        program: list[str] | None = None,
     ) -> None:
         super().__init__(data_dir=data_dir, temp_prefix="scheduler-", startup_timeout=startup_timeout)
+        self.program = program or ["-m", "testserver.cli", "scheduler"]
+        """What Python runs (default ``-m testserver.cli scheduler``; a script with the same flags)."""
         self.profile_to = profile_to
         """Run under cProfile, writing the stats there when the process stops (benchmarks)."""
         self.kubeconfig = Path(kubeconfig)
@@ -53,9 +56,7 @@ class SchedulerProcess(ChildProcess):
         args = [
             sys.executable,
             *profile,
-            "-m",
-            "testserver.cli",
-            "scheduler",
+            *self.program,
             "--kubeconfig",
             str(self.kubeconfig),
             "--secure-port",
