@@ -99,8 +99,18 @@ def _slice_ports(ports: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 class _Handler:
     """Services, Endpoints and mirrored slices → the name they share."""
 
-    def __init__(self, tracker: EndpointSliceTracker | None = None) -> None:
+    def __init__(self, tracker: EndpointSliceTracker | None = None, *, batch_period: float = 0.0) -> None:
         self.tracker = tracker
+        self.batch_period = batch_period
+        """Slice events are queued this much later (``--mirroring-endpointslice-updates-batch-period``)."""
+        self.delaying: Any = None
+        """The controller's work queue (``add_after``)."""
+
+    def _add(self, request: Request, queue: RequestQueue) -> None:
+        if self.tracker is not None and self.batch_period > 0 and self.delaying is not None:
+            self.delaying.add_after(request, self.batch_period)
+        else:
+            queue.add(request)
 
     def _key(self, obj: Any) -> Request | None:
         if self.tracker is None:
@@ -117,11 +127,11 @@ class _Handler:
         if self.tracker is not None and isinstance(obj, EndpointSlice) and not self.tracker.should_sync(obj):
             return
         if (req := self._key(obj)) is not None:
-            queue.add(req)
+            self._add(req, queue)
 
     def update(self, old: Any, new: Any, queue: RequestQueue) -> None:
         if (req := self._key(old)) is not None and self._key(new) != req:
-            queue.add(req)
+            self._add(req, queue)
         self.create(new, queue)
 
     def delete(self, obj: Any, queue: RequestQueue) -> None:
@@ -133,7 +143,7 @@ class _Handler:
         ):
             return
         if (req := self._key(obj)) is not None:
-            queue.add(req)
+            self._add(req, queue)
 
 
 class EndpointSliceMirroringController:
@@ -162,7 +172,11 @@ class EndpointSliceMirroringController:
         )
         self.controller.watch(services.informer, _Handler())
         self.controller.watch(endpoints.informer, _Handler())
-        self.controller.watch(slices.informer, _Handler(self.tracker))
+        slice_handler = _Handler(
+            self.tracker, batch_period=ctx.options.mirroring_endpointslice_updates_batch_period
+        )
+        slice_handler.delaying = self.controller.queue
+        self.controller.watch(slices.informer, slice_handler)
 
     async def run(self) -> None:
         await self.controller.run()
