@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -133,6 +134,12 @@ async def _rollout(kubeconfig: Path, ns: str, replicas: int, timeout: float) -> 
         return ready, time.monotonic() - start
 
 
+def _progress(result: dict[str, Any], **figures: Any) -> None:
+    """Record figures and show them on stderr as each phase ends."""
+    result.update(figures)
+    print(json.dumps(figures), file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replicas", type=int, default=1000)
@@ -157,14 +164,18 @@ def main() -> None:
             # writes: the pods, the ReplicaSet, the Deployment's status and revision writes, a few RS
             # status writes; the bucket starts with 30 tokens
             bound = (args.replicas + 1 - 30) / 20.0
-            result.update(
+            _progress(
+                result,
                 qps20_create_seconds=round(seconds, 2),
                 qps20_pods_per_s=round(args.replicas / seconds, 1),
                 qps20_bound_seconds=round(bound, 2),
                 qps20_vs_bound=round(seconds / bound, 3),
             )
+            # no garbage collector runs here: delete the Deployment, its ReplicaSet and the pods, so
+            # that the next controller-manager does not recreate them
             with Clientset(load_config(kubeconfig=str(kubeconfig))) as cs:
                 cs.apps_v1.deployments("bench-qps20").delete("web")
+                cs.apps_v1.replica_sets("bench-qps20").delete_collection()
                 cs.core_v1.pods("bench-qps20").delete_collection(grace_period_seconds=0)
         cm = ControllerManager(
             kubeconfig,
@@ -181,7 +192,8 @@ def main() -> None:
         binder: Any = None
         try:
             seconds = asyncio.run(_phase(kubeconfig, "bench-fast", args.replicas, args.timeout))
-            result.update(
+            _progress(
+                result,
                 unthrottled_create_seconds=round(seconds, 2),
                 unthrottled_pods_per_s=round(args.replicas / seconds, 1),
             )
@@ -196,14 +208,20 @@ def main() -> None:
             kubelet.start()
             names = [f"bench-{i}" for i in range(args.nodes)] if args.nodes > 1 else ["bench"]
             binder = Binder(load_config(kubeconfig=str(kubeconfig)), names, interval=0.1).start()
-            ready, rollout = asyncio.run(_rollout(kubeconfig, "bench-fast", args.replicas, args.timeout))
-            result.update(rollout_initial_ready_seconds=round(ready, 2), rollout_seconds=round(rollout, 2))
+            try:
+                ready, rollout = asyncio.run(_rollout(kubeconfig, "bench-fast", args.replicas, args.timeout))
+                _progress(
+                    result, rollout_initial_ready_seconds=round(ready, 2), rollout_seconds=round(rollout, 2)
+                )
+            except TimeoutError as err:
+                _progress(result, rollout_error=str(err))
         finally:
             if binder is not None:
                 binder.stop()
             if kubelet is not None:
                 kubelet.cleanup()
             cm.cleanup()
+    result["load_average_1m"] = os.getloadavg()[0]
     print(json.dumps(result))
 
 

@@ -8,6 +8,7 @@ polls a field-selected list (a test helper, not a synchronisation point: tests w
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import shutil
@@ -31,7 +32,9 @@ class Binder:
     """Binds pods without ``spec.nodeName`` to ``nodes`` (round robin) until stopped."""
 
     def __init__(self, config: Any, nodes: Sequence[str], *, interval: float = 0.05) -> None:
-        self.config = config
+        # a scheduler binds as fast as it can (kube-scheduler's own QPS is 50; the default 5 would
+        # throttle every rollout of more than a few pods)
+        self.config = dataclasses.replace(config, qps=-1.0, burst=1000)
         self.nodes = list(nodes)
         self.interval = interval
         self._stop = threading.Event()
