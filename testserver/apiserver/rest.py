@@ -85,13 +85,17 @@ def _core_kind(route: ResourceRoute) -> str:
 
 GC_FINALIZERS = ("orphan", "foregroundDeletion")
 """The garbage collector's finalizers (``metav1.FinalizerOrphanDependents``/``FinalizerDeleteDependents``)."""
+ORPHAN_BY_DEFAULT = frozenset({("v1", "replicationcontrollers"), ("batch/v1", "jobs")})
+"""(apiVersion, resource) whose default GC policy is OrphanDependents "for back compatibility" (kube's
+``DefaultGarbageCollectionPolicy`` of ReplicationControllers in v1 and Jobs in batch/v1)."""
 
 
 def gc_deletion_finalizers(route: ResourceRoute, finalizers: list[str], opts: dict[str, Any]) -> list[str]:
     """kube's ``deletionFinalizersForGarbageCollection``: the finalizers an object gets when deleted
     with ``opts``. ``propagationPolicy`` Orphan (or ``orphanDependents: true``) adds ``orphan``,
     Foreground adds ``foregroundDeletion``, Background removes both; without a policy the existing
-    GC finalizer stays. Events do not take part (their policy is ``Unsupported``)."""
+    GC finalizer stays, else the resource's default applies (:data:`ORPHAN_BY_DEFAULT`: orphan).
+    Events do not take part (their policy is ``Unsupported``)."""
     if route.plural == "events" and route.group in ("", "events.k8s.io"):
         return finalizers
     orphan_opt = opts.get("orphanDependents")
@@ -103,6 +107,8 @@ def gc_deletion_finalizers(route: ResourceRoute, finalizers: list[str], opts: di
     else:
         first = next((f for f in finalizers if f in GC_FINALIZERS), None)
         orphan, foreground = first == "orphan", first == "foregroundDeletion"
+        if first is None and (route.api_version, route.plural) in ORPHAN_BY_DEFAULT:
+            orphan = True
     result = [f for f in finalizers if f not in GC_FINALIZERS]
     if orphan:
         result.append("orphan")

@@ -101,3 +101,52 @@ def test_events_take_no_gc_finalizer(client: httpx.Client) -> None:
     assert client.post(base, json=event).status_code == 201
     client.request("DELETE", f"{base}/e1", json={"propagationPolicy": "Foreground"})
     assert client.get(f"{base}/e1").status_code == 404
+
+
+def test_jobs_and_replicationcontrollers_orphan_by_default(client: httpx.Client) -> None:
+    """batch/v1 Jobs and v1 ReplicationControllers default to OrphanDependents (kube's back
+    compatibility); an explicit policy wins (kubectl always sends Background)."""
+    ns = new_namespace(client, "prop")
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "j"},
+        "spec": {
+            "suspend": True,
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}
+            },
+        },
+    }
+    base = f"/apis/batch/v1/namespaces/{ns}/jobs"
+    r = client.post(base, json=job)
+    assert r.status_code == 201, r.text
+    assert client.request("DELETE", f"{base}/j").status_code == 200
+    assert "orphan" in (_finalizers(client, f"{base}/j") or [])
+    rc = {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "rc"},
+        "spec": {
+            "replicas": 0,
+            "selector": {"app": "x"},
+            "template": {
+                "metadata": {"labels": {"app": "x"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            },
+        },
+    }
+    rcs = f"/api/v1/namespaces/{ns}/replicationcontrollers"
+    r = client.post(rcs, json=rc)
+    assert r.status_code == 201, r.text
+    assert client.request("DELETE", f"{rcs}/rc", json={"propagationPolicy": "Background"}).status_code == 200
+    assert _finalizers(client, f"{rcs}/rc") is None
+    r = client.post(rcs, json=rc)
+    assert r.status_code == 201, r.text
+    assert client.request("DELETE", f"{rcs}/rc").status_code == 200
+    assert _finalizers(client, f"{rcs}/rc") == ["orphan"]
+    # other resources keep background by default
+    cms = f"/api/v1/namespaces/{ns}/configmaps"
+    _create(client, cms, "plain")
+    assert client.request("DELETE", f"{cms}/plain").status_code == 200
+    assert _finalizers(client, f"{cms}/plain") is None
