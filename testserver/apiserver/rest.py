@@ -1040,6 +1040,11 @@ class RestHandler:
                 f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{policy}": '
                 'supported values: "Foreground", "Background", "Orphan", "nil"'
             )
+        if policy is not None and opts.get("orphanDependents") is not None:
+            raise st.invalid_plain(
+                f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Invalid value: "{policy}": '
+                "orphanDependents and deletionPropagation cannot be both set"
+            )
         for v in opts.get("dryRun") or []:
             if v != "All":
                 raise st.bad_request(f'dryRun: Unsupported value: "{v}": supported values: "All"')

@@ -150,3 +150,18 @@ def test_jobs_and_replicationcontrollers_orphan_by_default(client: httpx.Client)
     _create(client, cms, "plain")
     assert client.request("DELETE", f"{cms}/plain").status_code == 200
     assert _finalizers(client, f"{cms}/plain") is None
+
+
+def test_orphan_dependents_and_policy_both_set_is_invalid(client: httpx.Client) -> None:
+    ns = new_namespace(client, "prop")
+    base = f"/api/v1/namespaces/{ns}/configmaps"
+    _create(client, base, "both")
+    r = client.request(
+        "DELETE", f"{base}/both", json={"orphanDependents": True, "propagationPolicy": "Foreground"}
+    )
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Invalid value: "Foreground": '
+        "orphanDependents and deletionPropagation cannot be both set"
+    )
+    assert _finalizers(client, f"{base}/both") == []  # nothing happened
