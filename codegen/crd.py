@@ -360,8 +360,7 @@ def _clientset_source(package: str, infos: list[ResourceInfo]) -> str:
         *sorted(f"from {package} import {gv.alias}" for gv in gvs),
         f"from {package} import _registry",
         "from pyclientgo.config import Config",
-        "from pyclientgo.kubernetes._async.clientset_base import AsyncClientsetBase",
-        "from pyclientgo.kubernetes._async.resource import AsyncResourceClient",
+        "from pyclientgo.kubernetes import AsyncClientsetBase, AsyncResourceClient",
         "from pyclientgo.rest import AsyncRESTClient",
         "",
     ]

@@ -6,8 +6,7 @@ The sync twin (``_sync/clientset.py``) is generated from this file.
 
 from configset_api import _registry, demo_v1
 from pyclientgo.config import Config
-from pyclientgo.kubernetes._async.clientset_base import AsyncClientsetBase
-from pyclientgo.kubernetes._async.resource import AsyncResourceClient
+from pyclientgo.kubernetes import AsyncClientsetBase, AsyncResourceClient
 from pyclientgo.rest import AsyncRESTClient
 
 __all__ = ["AsyncClientset", "AsyncDemoV1Client", "AsyncConfigSetClient"]

@@ -6,8 +6,7 @@ The sync twin (``_sync/clientset.py``) is generated from this file.
 
 from configset_api import _registry, demo_v1
 from pyclientgo.config import Config
-from pyclientgo.kubernetes._sync.clientset_base import ClientsetBase
-from pyclientgo.kubernetes._sync.resource import ResourceClient
+from pyclientgo.kubernetes import ClientsetBase, ResourceClient
 from pyclientgo.rest import RESTClient
 
 __all__ = ["Clientset", "DemoV1Client", "ConfigSetClient"]

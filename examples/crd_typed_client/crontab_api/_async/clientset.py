@@ -6,8 +6,7 @@ The sync twin (``_sync/clientset.py``) is generated from this file.
 
 from crontab_api import _registry, stable_v1
 from pyclientgo.config import Config
-from pyclientgo.kubernetes._async.clientset_base import AsyncClientsetBase
-from pyclientgo.kubernetes._async.resource import AsyncResourceClient
+from pyclientgo.kubernetes import AsyncClientsetBase, AsyncResourceClient
 from pyclientgo.rest import AsyncRESTClient
 
 __all__ = ["AsyncClientset", "AsyncStableV1Client", "AsyncCronTabClient"]

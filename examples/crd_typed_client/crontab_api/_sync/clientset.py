@@ -6,8 +6,7 @@ The sync twin (``_sync/clientset.py``) is generated from this file.
 
 from crontab_api import _registry, stable_v1
 from pyclientgo.config import Config
-from pyclientgo.kubernetes._sync.clientset_base import ClientsetBase
-from pyclientgo.kubernetes._sync.resource import ResourceClient
+from pyclientgo.kubernetes import ClientsetBase, ResourceClient
 from pyclientgo.rest import RESTClient
 
 __all__ = ["Clientset", "StableV1Client", "CronTabClient"]
