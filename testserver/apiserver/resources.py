@@ -31,7 +31,6 @@ _NO_GENERATION = frozenset(
         "ServiceAccount",
         "Event",
         "Lease",
-        "EndpointSlice",
         "LimitRange",
         "ResourceQuota",
         "PodTemplate",
