@@ -11,6 +11,10 @@
 - ``rss_mb``: resident memory (VmRSS from /proc) per process of the whole cluster, read
   ``--settle`` seconds after ready in the last round; ``rss_children_mb`` their sum without the
   supervisor, ``rss_total_mb`` with it;
+- ``cpu_seconds_to_ready``: per process, CPU seconds (user + system, /proc) it used from its start
+  to the cluster's ready, median over the rounds; ``cpu_seconds_total`` their sum. Unlike the wall
+  times this hardly depends on what else the machine runs: on an idle machine with 2 cores the
+  start cannot take less than about half of the total;
 - ``import_seconds``: per component module, median wall time of ``python -c "import <module>"``
   (the interpreter and imports alone), to show what dominates a component's start;
 - ``load_average``: the 1-minute load average at the start and end (the machine is shared).
@@ -42,6 +46,11 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _load() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
@@ -70,7 +79,12 @@ def _one_round(components: str, settle: float, measure_rss: bool, timeout: float
             time.sleep(0.005)
         elapsed = time.monotonic() - t0
         inside = float(ready.read_text().split("\n")[2])
-        result: dict[str, Any] = {"ready": elapsed, "inside": inside, "components": seen}
+        state = json.loads((data_dir / "cluster.json").read_text())
+        cpu = {"supervisor": _cpu_seconds(process.pid)}
+        for name, record in state["components"].items():
+            if record["pid"]:
+                cpu[name] = _cpu_seconds(record["pid"])
+        result: dict[str, Any] = {"ready": elapsed, "inside": inside, "components": seen, "cpu": cpu}
         if measure_rss:
             time.sleep(settle)
             state = json.loads((data_dir / "cluster.json").read_text())
@@ -123,6 +137,11 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "node_ready_after_kubelet_seconds": round(statistics.median(kubelet_lags), 3)
         if kubelet_lags
         else None,
+        "cpu_seconds_to_ready": {
+            n: round(statistics.median(r["cpu"][n] for r in rounds if n in r["cpu"]), 2)
+            for n in rounds[-1]["cpu"]
+        },
+        "cpu_seconds_total": round(statistics.median(sum(r["cpu"].values()) for r in rounds), 2),
         "rss_mb": {k: round(v, 1) for k, v in rss.items()},
         "rss_children_mb": round(children, 1),
         "rss_total_mb": round(children + rss["supervisor"], 1),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import os
 import signal
 import subprocess
@@ -49,7 +50,7 @@ from testserver.cluster.state import (
     write_state,
 )
 from testserver.cluster.status import ClusterObserver, ClusterView, ProgressLog, event_sink, render
-from testserver.cluster.supervisor import ComponentStatus, Supervisor
+from testserver.cluster.supervisor import ComponentState, ComponentStatus, Supervisor
 
 __all__ = ["configure_parser", "run"]
 
@@ -292,6 +293,7 @@ class _Foreground:
         self.observer = ClusterObserver(options.kubeconfig)
         self.t0 = time.monotonic()
         self.ready_seconds: float | None = None
+        self.last_view = ClusterView(components=[])
         self.failed = ""
 
     def _remember(self, component: str, message: str) -> None:
@@ -331,9 +333,17 @@ class _Foreground:
         return 0
 
     def _tick(self, parent: int) -> ClusterView:
-        """One round: observe, check readiness and failure, write the state file."""
+        """One round: observe, check readiness and failure, write the state file.
+
+        Until every component is ready only the supervisor's state is read (no requests that would
+        slow the starting processes down); from then on health checks and the API too."""
         snapshot = self.supervisor.snapshot()
-        view = self.observer.observe(snapshot)
+        if self.ready_seconds is not None or all(
+            c.state in (ComponentState.READY, ComponentState.UNAVAILABLE) for c in snapshot
+        ):
+            view = self.last_view = self.observer.observe(snapshot)
+        else:
+            view = dataclasses.replace(self.last_view, components=snapshot)
         view.recent = list(self.recent)
         if self.args.exit_with_parent and os.getppid() != parent:
             self.supervisor.stop()
@@ -400,7 +410,7 @@ class _Foreground:
 
         console = Console()
         footer = f"KUBECONFIG={self.options.kubeconfig}    Ctrl-C stops the cluster"
-        view = self.observer.observe(self.supervisor.snapshot(), cluster=False)
+        view = ClusterView(components=self.supervisor.snapshot())
         with Live(render(view, footer=footer), console=console, auto_refresh=False, transient=False) as live:
             while not self.supervisor.stopping:
                 view = self._tick(parent)
