@@ -20,6 +20,7 @@ from pyclientgo.component_base import (
     component_options_from_args,
     run_component_sync,
 )
+from pyclientgo.component_base.options import parse_duration
 from pyclientgo.controller import RunnableFunc
 from testserver.kubelet.images import ImageTable
 from testserver.kubelet.node import NodeConfig, machine_capacity
@@ -79,6 +80,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--container-log-max-size", default="10Mi", help="rotate a container log at this size")
     g.add_argument("--container-log-max-files", type=int, default=5, help="container log files kept")
+    g.add_argument(
+        "--sync-frequency",
+        type=parse_duration,
+        default=60.0,
+        help="how often running pods are re-synced: configMap/secret volume updates (default 1m)",
+    )
     g.add_argument("--cpu", default=None, help="cpu capacity (default: this machine's)")
     g.add_argument("--memory", default=None, help="memory capacity (default: this machine's)")
     g.add_argument("--kube-reserved", type=_map, default={}, help="cpu=..,memory=.. reserved for kube")
@@ -153,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
             configs,
             ctx.manager.event_broadcaster,
             BackOff(initial=args.crash_loop_backoff_initial, maximum=args.crash_loop_backoff_max),
+            pods_dir=None if args.fake else root / "pods",
+            sync_frequency=args.sync_frequency,
         )
         host.server = KubeletServer(
             host, bind=args.address or args.node_ip, port=args.port, pki_dir=root, sans=(args.node_ip, *names)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,8 +24,13 @@ from testserver.kubelet.node import NodeAgent, NodeConfig, _allocatable
 from testserver.kubelet.pods import BackOff, PodWorker, _Ctr, admit, generate_pod_status
 from testserver.kubelet.runtime import RuntimeService
 from testserver.kubelet.server import HttpError, KubeletServer
+from testserver.kubelet.volumes import PodVolumes
 
 __all__ = ["KubeletHost"]
+
+_API_SLOTS = 20
+"""Node status/Lease calls in flight at once for all the nodes of the process (under the REST
+client's 25 kept-alive connections: many nodes never open a connection each)."""
 
 log = logging.getLogger("kubelet")
 
@@ -40,12 +46,19 @@ class KubeletHost:
         broadcaster: Any,
         backoff: BackOff | None = None,
         server: KubeletServer | None = None,
+        pods_dir: Path | None = None,
+        sync_frequency: float = 60.0,
     ) -> None:
+        """``pods_dir``: where pod volumes are set up (``<root-dir>/pods``; None: no volumes, as
+        for the fake runtime)."""
         self.cs = clientset
         self.server = server
+        self.pods_dir = pods_dir
+        self.sync_frequency = sync_frequency
         self.runtime = runtime
+        slots = asyncio.Semaphore(_API_SLOTS)
         self.nodes = {
-            n.name: NodeAgent(clientset, n, broadcaster.new_recorder(component="kubelet", host=n.name))
+            n.name: NodeAgent(clientset, n, broadcaster.new_recorder(component="kubelet", host=n.name), slots)
             for n in nodes
         }
         self.recorders = {n.name: broadcaster.new_recorder(component="kubelet", host=n.name) for n in nodes}
@@ -117,6 +130,10 @@ class KubeletHost:
                 node_allocatable=_allocatable(agent.config),
             ),
             http=self.http,
+            volumes=PodVolumes(pod, self.pods_dir / uid, self.cs)
+            if self.pods_dir is not None and uid
+            else None,
+            sync_frequency=self.sync_frequency,
         )
         self.workers[uid] = worker
         worker.start()
@@ -172,7 +189,7 @@ class KubeletHost:
     async def run(self) -> None:
         """Register every node, then keep their status and Leases; pods run as the informer sees them."""
         agents = list(self.nodes.values())
-        sem = asyncio.Semaphore(50)
+        sem = asyncio.Semaphore(_API_SLOTS)
 
         async def register(a: NodeAgent) -> None:
             async with sem:

@@ -118,8 +118,17 @@ _CONDITIONS = [
 class NodeAgent:
     """One node's registration, status loop and Lease loop."""
 
-    def __init__(self, clientset: AsyncClientset, config: NodeConfig, recorder: Any | None = None) -> None:
+    def __init__(
+        self,
+        clientset: AsyncClientset,
+        config: NodeConfig,
+        recorder: Any | None = None,
+        api_slots: asyncio.Semaphore | None = None,
+    ) -> None:
         self.cs = clientset
+        self.api_slots = api_slots or asyncio.Semaphore(1_000_000)
+        """Bounds the API calls in flight of all the nodes of a process (so many nodes reuse a few
+        kept-alive connections instead of opening one each per renewal)."""
         self.config = config
         self.recorder = recorder
         self.uid: str = ""
@@ -217,6 +226,10 @@ class NodeAgent:
             )
 
     async def post_status(self, *, first: bool = False) -> None:
+        async with self.api_slots:
+            await self._post_status(first=first)
+
+    async def _post_status(self, *, first: bool = False) -> None:
         now = _now()
         status = self._status(now)
         changed = first or any(
@@ -271,6 +284,10 @@ class NodeAgent:
 
     async def renew_lease(self) -> None:
         """Create or renew ``kube-node-lease/<node>`` (one request when the cached Lease is current)."""
+        async with self.api_slots:
+            await self._renew_lease()
+
+    async def _renew_lease(self) -> None:
         leases = self.cs.coordination_v1.leases("kube-node-lease")
         now = _now()
         if self._lease is not None:
@@ -288,20 +305,26 @@ class NodeAgent:
         except NotFound:
             self._lease = await leases.create(Lease.from_dict(self._lease_body(now)))
             return
-        await self.renew_lease()
+        await self._renew_lease()
 
     async def lease_loop(self, *, jitter: bool = False) -> None:
         interval = 0.25 * self.config.node_lease_duration_seconds
         loop = asyncio.get_running_loop()
         due = loop.time() + (random.uniform(0, interval) if jitter else 0.0)
+        retry = 0.2
         while True:
             await asyncio.sleep(max(0.0, due - loop.time()))
             try:
                 await self.renew_lease()
             except Exception as err:
-                log.error("failed to update lease %s, will retry: %s", self.config.name, err)
-                due = loop.time() + min(interval, 0.2)
+                # kube's lease controller: 200 ms doubling to 7 s between failed attempts
+                log.error(
+                    "failed to update lease %s, will retry after %.1fs: %r", self.config.name, retry, err
+                )
+                due = loop.time() + retry
+                retry = min(retry * 2, 7.0)
                 continue
+            retry = 0.2
             done = loop.time()
             self.lease_renewals = [*self.lease_renewals[-9:], (due, done)]
             due = done + interval

@@ -37,6 +37,7 @@ from testserver.kubelet.runtime import (
     PodSandboxConfig,
     RuntimeService,
 )
+from testserver.kubelet.volumes import FailedMount, PodVolumes
 
 __all__ = ["BackOff", "PodWorker", "generate_pod_status", "pod_requests"]
 
@@ -362,6 +363,8 @@ class PodWorker:
         on_done: Any,
         env_sources: EnvSources | None = None,
         http: httpx.AsyncClient | None = None,
+        volumes: PodVolumes | None = None,
+        sync_frequency: float = 60.0,
     ) -> None:
         self.pod = pod
         self.cs = clientset
@@ -372,6 +375,11 @@ class PodWorker:
         self.on_done = on_done
         self.env_sources = env_sources
         self.http = http
+        self.volumes = volumes
+        self.sync_frequency = sync_frequency
+        self._volumes_ok = volumes is None
+        self._volumes_synced_at = float("-inf")
+        self._mount_error = ""
         self.wake = asyncio.Event()
         self.sandbox_id: str | None = None
         spec = pod.get("spec") or {}
@@ -547,6 +555,12 @@ class PodWorker:
             self._event("Warning", "Failed", f"Error: {err}")
             return
         limits = (c.spec.get("resources") or {}).get("limits") or {}
+        try:
+            mounts = self.volumes.mounts(c.spec) if self.volumes is not None else []
+        except FailedMount as err:
+            c.waiting_reason, c.waiting_message = "CreateContainerConfigError", str(err)
+            self._event("Warning", "Failed", f"Error: {err}")
+            return
         config = ContainerConfig(
             name=c.name,
             image=image,
@@ -558,6 +572,7 @@ class PodWorker:
             working_dir=str(c.spec.get("workingDir") or ""),
             ports=[int(p["containerPort"]) for p in c.spec.get("ports") or [] if p.get("containerPort")],
             limits={k: str(v) for k, v in limits.items() if k in ("cpu", "memory")},
+            mounts=mounts,
         )
         try:
             cid = await self.runtime.create_container(self.sandbox_id, config)
@@ -632,10 +647,31 @@ class PodWorker:
         await self._start(c)
         return None
 
+    async def _sync_volumes(self, now: float) -> bool:
+        """Set up the pod's volumes, and refresh them every ``sync_frequency`` (configMap/secret
+        updates); whether the containers may start."""
+        if self.volumes is None:
+            return True
+        period = self.sync_frequency if self._volumes_ok else 2.0
+        if now - self._volumes_synced_at < period:
+            return self._volumes_ok
+        self._volumes_synced_at = now
+        try:
+            await self.volumes.sync()
+        except FailedMount as err:
+            if str(err) != self._mount_error:
+                self._event("Warning", "FailedMount", str(err))
+            self._mount_error = str(err)
+            return self._volumes_ok  # once set up, a failed refresh keeps the old content
+        self._volumes_ok, self._mount_error = True, ""
+        return True
+
     async def _sync(self, now: float) -> float:
         """One SyncPod: start what should run; the seconds until the next look."""
         await self._refresh()
         wait = 1.0
+        if not await self._sync_volumes(now):
+            return 2.0
         for c in self.inits:
             if c.current is not None and c.current.state == ContainerState.RUNNING:
                 if c.sidecar:
@@ -690,6 +726,8 @@ class PodWorker:
                     c.waiting_reason = ""
             await self._write_status(terminating=True)
             await self.runtime.stop_pod_sandbox(self.sandbox_id)
+            if self.volumes is not None:
+                self.volumes.teardown()
             await self.runtime.remove_pod_sandbox(self.sandbox_id)
         try:
             await self.cs.core_v1.pods(meta.get("namespace")).delete(

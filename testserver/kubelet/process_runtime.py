@@ -9,6 +9,10 @@
   so a kubelet killed with SIGKILL does not leave it running.
 - stdout and stderr go to ``<root>/logs/<ns>_<pod>_<uid>/<container>/<attempt>.log`` in CRI's log
   format with rotation (:mod:`.logs`).
+- Volume mounts: a container with mounts runs in its own mount namespace (``unshare(CLONE_NEWNS)``,
+  ``/`` made private) where each volume's host directory is bind-mounted at its ``mountPath``
+  (read-only when asked); mount points missing on the host are created and removed with the
+  container. ``exec_sync`` (exec probes) joins that namespace.
 - Exit codes are CRI's: the process's own, or 128 + the signal that killed it; reason ``Completed``
   for 0, else ``Error``; a command that cannot be executed is ``StartError`` with exit code 128.
 - Resource limits go to a cgroup v2 per container (``memory.max``, ``cpu.max``) when
@@ -27,6 +31,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +43,7 @@ from testserver.kubelet.runtime import (
     ContainerEventHandler,
     ContainerState,
     ContainerStatus,
+    Mount,
     PodSandboxConfig,
 )
 
@@ -47,15 +53,45 @@ log = logging.getLogger("kubelet")
 
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
 _PR_SET_PDEATHSIG = 1
+_CLONE_NEWNS = 0x00020000
+_MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
 
 
 def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
 
+# libc and its functions are looked up here, in the parent: a child between fork and exec must not
+# dlopen/dlsym (a lock another thread held at fork time would never be released in the child)
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_prctl, _unshare, _mount, _setns = _LIBC.prctl, _LIBC.unshare, _LIBC.mount, _LIBC.setns
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _enter_mounts(mounts: list[Mount]) -> None:
+    """In the child: a private mount namespace with each mount bound at its container path."""
+    _check(_unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _check(_mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
+    for m in mounts:
+        src, dst = m.host_path.encode(), m.container_path.encode()
+        _check(_mount(src, dst, None, _MS_BIND | _MS_REC, None), f"bind {m.host_path} at {m.container_path}")
+        if m.readonly:
+            flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
+            _check(_mount(None, dst, None, flags, None), f"read-only {m.container_path}")
+
+
+def _enter_namespace_of(fd: int) -> None:
+    _check(_setns(fd, _CLONE_NEWNS), "setns")
 
 
 @dataclass
@@ -78,6 +114,7 @@ class _Container:
     waiter: asyncio.Task[None] | None = None
     cgroup: Path | None = None
     exited: asyncio.Event = field(default_factory=asyncio.Event)
+    created_mount_points: list[Path] = field(default_factory=list)
 
 
 class ProcessRuntime:
@@ -229,14 +266,18 @@ class ProcessRuntime:
         )
         c.cgroup = self._make_cgroup(container_id, c.config.limits)
         cgroup = c.cgroup
+        mounts = list(c.config.mounts)
 
         def preexec() -> None:
             _die_with_parent()
             if cgroup is not None:
                 with contextlib.suppress(OSError):
                     (cgroup / "cgroup.procs").write_text("0")
+            if mounts:
+                _enter_mounts(mounts)
 
         try:
+            self._mount_points(c)
             if not c.cwd.is_dir():
                 raise FileNotFoundError(f'chdir to cwd ("{c.cwd}") set in config.json failed: no such file')
             c.process = await asyncio.create_subprocess_exec(
@@ -249,12 +290,14 @@ class ProcessRuntime:
                 start_new_session=True,
                 preexec_fn=preexec,
             )
-        except OSError as err:
+        except (OSError, subprocess.SubprocessError) as err:
             message = (
                 f'exec: "{c.argv[0]}": executable file not found in $PATH'
                 if isinstance(err, FileNotFoundError) and not str(err).startswith("chdir")
                 else str(err)
             )
+            if isinstance(err, subprocess.SubprocessError):
+                message = f"error mounting volumes: {err}"
             now = _now()
             s = c.status
             s.state, s.started_at, s.finished_at = ContainerState.EXITED, now, now
@@ -301,6 +344,22 @@ class ProcessRuntime:
         self._handler(s.sandbox_id)
 
     @staticmethod
+    def _mount_points(c: _Container) -> None:
+        """Create the mount points that do not exist on the host (removed with the container)."""
+        for m in c.config.mounts:
+            dst = Path(m.container_path)
+            if dst.exists():
+                continue
+            missing = [p for p in [dst, *dst.parents] if not p.exists()]
+            is_dir = Path(m.host_path).is_dir()
+            for p in reversed(missing):
+                if p == dst and not is_dir:
+                    p.touch()
+                else:
+                    p.mkdir()
+                c.created_mount_points.append(p)
+
+    @staticmethod
     def _kill_group(c: _Container, sig: int) -> None:
         if c.process is None:
             return
@@ -332,6 +391,9 @@ class ProcessRuntime:
         if c.waiter is not None and not c.waiter.done():
             c.waiter.cancel()
         self._containers.pop(container_id, None)
+        for p in reversed(c.created_mount_points):
+            with contextlib.suppress(OSError):
+                p.rmdir() if p.is_dir() else p.unlink()
         with contextlib.suppress(OSError):
             path = Path(c.status.log_path)
             for f in [path, *path.parent.glob(path.name + ".*")]:
@@ -353,6 +415,19 @@ class ProcessRuntime:
         c = self._containers[container_id]
         if c.status.state != ContainerState.RUNNING:
             return 126, b"", b"container not running"
+        ns_fd = -1
+        if c.config.mounts and c.process is not None:
+            with contextlib.suppress(OSError):
+                ns_fd = os.open(f"/proc/{c.process.pid}/ns/mnt", os.O_RDONLY)
+
+        cwd = str(c.cwd)
+
+        def preexec() -> None:
+            _die_with_parent()
+            if ns_fd >= 0:
+                _enter_namespace_of(ns_fd)  # see the container's volumes
+                os.chdir(cwd)  # setns to a mount namespace moves the cwd to its root
+
         try:
             proc = await asyncio.create_subprocess_exec(
                 *cmd,
@@ -362,10 +437,17 @@ class ProcessRuntime:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=preexec,
             )
-        except OSError as err:
-            return 126, b"", f'exec: "{cmd[0] if cmd else ""}": {err.strerror or err}'.encode()
+        except (OSError, subprocess.SubprocessError) as err:
+            return (
+                126,
+                b"",
+                f'exec: "{cmd[0] if cmd else ""}": {getattr(err, "strerror", None) or err}'.encode(),
+            )
+        finally:
+            if ns_fd >= 0:
+                os.close(ns_fd)
         try:
             async with asyncio.timeout(timeout if timeout > 0 else None):
                 out, err_out = await proc.communicate()

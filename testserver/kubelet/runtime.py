@@ -23,6 +23,7 @@ __all__ = [
     "ContainerState",
     "ContainerStatus",
     "FakeRuntime",
+    "Mount",
     "PodSandboxConfig",
     "RuntimeService",
 ]
@@ -52,6 +53,15 @@ class PodSandboxConfig:
     annotations: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """CRI's Mount: a host path the container sees at ``container_path``."""
+
+    host_path: str
+    container_path: str
+    readonly: bool = False
+
+
 @dataclass(kw_only=True)
 class ContainerConfig:
     """CRI's ContainerConfig, the part used here."""
@@ -70,6 +80,8 @@ class ContainerConfig:
     """The container's ``containerPort``s (the image table's ``{port}``)."""
     limits: dict[str, str] = field(default_factory=dict)
     """``resources.limits`` (cpu, memory), applied through cgroups where the runtime can."""
+    mounts: list[Mount] = field(default_factory=list)
+    """The container's volume mounts."""
 
 
 @dataclass(kw_only=True)

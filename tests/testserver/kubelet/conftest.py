@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pyclientgo.api.core.v1 import ServiceAccount
+from pyclientgo.api.core.v1 import ConfigMap, ServiceAccount
 from pyclientgo.config import load_config
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import Clientset
@@ -54,6 +54,11 @@ def proc_cs(proc_server: TestServer) -> Iterator[Clientset]:
     with Clientset(load_config(kubeconfig=str(proc_server.kubeconfig))) as c:
         # what the serviceaccount controller would do (no controller-manager here)
         c.core_v1.service_accounts("default").create(ServiceAccount(metadata={"name": "default"}))
+        # and what the root-ca-cert-publisher would (the kube-api-access volume projects it)
+        ca = (proc_server.data_dir / "pki" / "ca.crt").read_text()
+        c.core_v1.configmaps("default").create(
+            ConfigMap(metadata={"name": "kube-root-ca.crt"}, data={"ca.crt": ca})
+        )
         yield c
 
 
@@ -63,7 +68,14 @@ def proc_kubelet(proc_server: TestServer, proc_cs: Clientset) -> Iterator[Kubele
         proc_server.kubeconfig,
         node_name=PROC_NODE,
         fake=False,
-        extra_args=["--crash-loop-backoff-initial", "0.5", "--crash-loop-backoff-max", "2"],
+        extra_args=[
+            "--crash-loop-backoff-initial",
+            "0.5",
+            "--crash-loop-backoff-max",
+            "2",
+            "--sync-frequency",
+            "1s",  # configMap/secret volume updates within a second
+        ],
     )
     try:
         proc.start()
