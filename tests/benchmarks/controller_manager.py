@@ -8,6 +8,8 @@ Prints one JSON object:
   must make (pods + ReplicaSet + a few status writes, minus the burst), ``qps20_vs_bound`` the ratio;
 - ``unthrottled_create_seconds`` / ``unthrottled_pods_per_s``: the same with ``--kube-api-qps -1``
   (no client-side limit);
+- ``unthrottled_cpu_ms_per_pod`` / ``unthrottled_pods_per_cpu_second``: CPU the controller-manager process
+  spent per pod in that phase, and the rate one free core would sustain (the machine is shared);
 - ``rollout_seconds``: with pods bound (a stand-in scheduler binds them round robin) and run by fake
   kubelets, from ``kubectl set image``'s equivalent (a template patch) until the rolling update is
   complete (updated = available = replicas, generation observed; default 25 %/25 %), unthrottled;
@@ -134,6 +136,13 @@ async def _rollout(kubeconfig: Path, ns: str, replicas: int, timeout: float) -> 
         return ready, time.monotonic() - start
 
 
+def _cpu_seconds(process: Any) -> float:
+    """User + system CPU seconds a child process used so far (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{process.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _progress(result: dict[str, Any], **figures: Any) -> None:
     """Record figures and show them on stderr as each phase ends."""
     result.update(figures)
@@ -191,9 +200,13 @@ def main() -> None:
         kubelet: KubeletProcess | None = None
         binder: Any = None
         try:
+            cpu_before = _cpu_seconds(cm.process)
             seconds = asyncio.run(_phase(kubeconfig, "bench-fast", args.replicas, args.timeout))
+            cpu_ms = (_cpu_seconds(cm.process) - cpu_before) * 1000 / args.replicas
             _progress(
                 result,
+                unthrottled_cpu_ms_per_pod=round(cpu_ms, 2),
+                unthrottled_pods_per_cpu_second=round(1000 / cpu_ms, 1) if cpu_ms else None,
                 unthrottled_create_seconds=round(seconds, 2),
                 unthrottled_pods_per_s=round(args.replicas / seconds, 1),
             )

@@ -14,7 +14,9 @@
 - :func:`active_pods_deletion_key`: the order scale-down deletes pods in (``ActivePodsWithRanks``).
 - :func:`compute_hash` / :func:`safe_encode_string`: the ``pod-template-hash`` value (FNV-32a,
   collision count appended as kube, encoded with kube's ``SafeEncodeString`` alphabet).
-- Pod predicates (:func:`is_pod_active`, :func:`is_pod_ready`, :func:`is_pod_available`).
+
+Pod predicates (readiness, availability, activity) and controller references come from the SDK
+(:mod:`pyclientgo.component_helpers.pod`, :mod:`pyclientgo.apimachinery.meta`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ import orjson
 
 from pyclientgo.api.core.v1 import Pod
 from pyclientgo.apimachinery.labels import Selector
+from pyclientgo.apimachinery.meta import get_controller_of_no_copy
+from pyclientgo.apimachinery.meta import new_controller_ref as _new_controller_ref
+from pyclientgo.component_helpers.pod import get_pod_ready_condition, is_pod_active, is_pod_ready
 from pyclientgo.errors import has_status_cause, is_not_found
 from pyclientgo.kubernetes import AsyncClientset
 from pyclientgo.tools.record import EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING, EventRecorder
@@ -52,9 +57,6 @@ __all__ = [
     "controller_ref_of",
     "filter_active_pods",
     "get_pod_from_template",
-    "is_pod_active",
-    "is_pod_available",
-    "is_pod_ready",
     "new_controller_ref",
     "pod_key",
     "safe_encode_string",
@@ -183,46 +185,13 @@ def pod_key(pod: Any) -> str:
     return f"{meta.namespace}/{meta.name}"
 
 
-def is_pod_active(pod: Pod) -> bool:
-    """Not Succeeded, not Failed, not being deleted (kube's ``IsPodActive``)."""
-    phase = pod.status.phase if pod.status is not None else None
-    deleting = pod.metadata is not None and pod.metadata.deletion_timestamp is not None
-    return phase not in ("Succeeded", "Failed") and not deleting
-
-
 def filter_active_pods(pods: Iterable[Pod]) -> list[Pod]:
     """The active pods of ``pods`` (kube's ``FilterActivePods``)."""
     return [p for p in pods if is_pod_active(p)]
 
 
-def _ready_condition(pod: Pod) -> Any:
-    if pod.status is None or not pod.status.conditions:
-        return None
-    for c in pod.status.conditions:
-        if c.type == "Ready":
-            return c
-    return None
-
-
-def is_pod_ready(pod: Pod) -> bool:
-    """The pod's Ready condition is True."""
-    c = _ready_condition(pod)
-    return c is not None and c.status == "True"
-
-
-def is_pod_available(pod: Pod, min_ready_seconds: int, now: _dt.datetime) -> bool:
-    """Ready for at least ``min_ready_seconds`` (kube's ``IsPodAvailable``)."""
-    c = _ready_condition(pod)
-    if c is None or c.status != "True":
-        return False
-    if min_ready_seconds == 0:
-        return True
-    since = c.last_transition_time
-    return since is not None and since + _dt.timedelta(seconds=min_ready_seconds) < now
-
-
 def _pod_ready_time(pod: Pod) -> _dt.datetime | None:
-    c = _ready_condition(pod)
+    c = get_pod_ready_condition(pod.status)
     return c.last_transition_time if c is not None and c.status == "True" else None
 
 
@@ -357,26 +326,15 @@ def active_pods_deletion_order(
 
 
 def controller_ref_of(obj: Any) -> Any:
-    """The ownerReference with ``controller: true`` of ``obj`` (typed model), or None."""
-    meta = obj.metadata
-    if meta is None:
-        return None
-    for ref in meta.owner_references or []:
-        if ref.controller:
-            return ref
-    return None
+    """The controller ownerReference of ``obj`` (typed model), or None (the SDK's
+    ``get_controller_of_no_copy``; the handlers only read it)."""
+    return get_controller_of_no_copy(obj)
 
 
 def new_controller_ref(owner: Any, api_version: str, kind: str) -> dict[str, Any]:
-    """A controller ownerReference to ``owner`` (``blockOwnerDeletion`` and ``controller`` true)."""
-    return {
-        "apiVersion": api_version,
-        "kind": kind,
-        "name": owner.metadata.name,
-        "uid": owner.metadata.uid,
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    """A controller ownerReference to ``owner`` as a wire dict (the SDK's ``new_controller_ref``:
+    ``controller`` and ``blockOwnerDeletion`` true)."""
+    return _new_controller_ref(owner, api_version, kind).to_dict()
 
 
 # -- pod control ----------------------------------------------------------------------------------

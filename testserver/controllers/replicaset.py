@@ -27,6 +27,7 @@ from pyclientgo.api.apps.v1 import ReplicaSet
 from pyclientgo.api.core.v1 import Pod, ReplicationController
 from pyclientgo.apimachinery.labels import Selector, nothing, selector_from_label_selector, selector_from_set
 from pyclientgo.apimachinery.model import format_time
+from pyclientgo.component_helpers.pod import is_pod_available, is_pod_ready
 from pyclientgo.controller import Controller, ControllerOptions, Request, Result
 from pyclientgo.controller.handler import RequestQueue
 from pyclientgo.errors import NotFound, has_status_cause, is_not_found
@@ -43,8 +44,6 @@ from testserver.controllers.controller_utils import (
     active_pods_deletion_order,
     controller_ref_of,
     filter_active_pods,
-    is_pod_available,
-    is_pod_ready,
     new_controller_ref,
     pod_key,
     slow_start_batch,

@@ -14,6 +14,8 @@ from workloads_fixture import WorkloadCluster, workload_cluster
 from pyclientgo.api.apps.v1 import Deployment, ReplicaSet
 from pyclientgo.api.core.v1 import Namespace
 from pyclientgo.kubernetes import AsyncClientset
+from testserver.controllers.controller_utils import compute_hash
+from testserver.controllers.deployment_util import normalize_template
 
 HASH = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
@@ -339,3 +341,31 @@ async def test_revision_history_limit(wc: WorkloadCluster, cs: AsyncClientset) -
 
     rss = await wait_until(pruned, what="history pruned to the limit")
     assert sorted(annots(rs)[REVISION] for rs in rss) == ["3", "4"]
+
+
+async def test_hash_collision_bumps_collision_count(wc: WorkloadCluster, cs: AsyncClientset) -> None:
+    """A ReplicaSet already named ``<deployment>-<hash>`` with another template: the controller
+    counts the collision in ``status.collisionCount`` and names its ReplicaSet with the new hash."""
+    ns = await namespace(cs, "dep-collision")
+    created = await cs.apps_v1.deployments(ns).create(deployment("web", 1, paused=True))
+    template = created.to_dict()["spec"]["template"]
+    taken = f"web-{compute_hash(normalize_template(template), None)}"
+    squatter = {
+        "metadata": {"name": taken},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"other": "x"}},
+            "template": {
+                "metadata": {"labels": {"other": "x"}},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            },
+        },
+    }
+    await cs.apps_v1.replica_sets(ns).create(ReplicaSet.from_dict(squatter))
+    await cs.apps_v1.deployments(ns).patch("web", {"spec": {"paused": False}})
+    assert "successfully rolled out" in rollout_status(wc, ns, "web")
+    d = await cs.apps_v1.deployments(ns).get("web")
+    assert d.status is not None and d.status.collision_count == 1
+    names = sorted(str(rs.metadata.name) for rs in await replica_sets(cs, ns))  # type: ignore[union-attr]
+    expected = f"web-{compute_hash(normalize_template(template), 1)}"
+    assert names == sorted([taken, expected])
