@@ -198,7 +198,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     end = await _wait_bound(process.url, args.pods, args.timeout)
                     metrics = parse_metrics(httpx.get(process.url + "/metrics", timeout=10.0).text)
                 finally:
-                    process.cleanup()
+                    process.stop(timeout=120 if args.profile else 10)
             else:
                 process.start()
                 try:
@@ -211,7 +211,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     metrics = parse_metrics(httpx.get(process.url + "/metrics", timeout=10.0).text)
                     result["create_pods_per_s"] = round(args.pods / (created - start), 1)
                 finally:
-                    process.cleanup()
+                    process.stop(timeout=120 if args.profile else 10)
     elapsed = end - start
     name = "scheduler_scheduling_attempt_duration_seconds"
     p50 = _histogram_quantile(0.5, metrics, name, 'result="scheduled"')
@@ -248,11 +248,11 @@ def main() -> None:
     parser.add_argument("--profile", default=None, help="cProfile the scheduler into this file")
     args = parser.parse_args()
     result = asyncio.run(bench(args))
-    if args.profile:
+    print(json.dumps(result), flush=True)
+    if args.profile and Path(args.profile).exists():
         stats = pstats.Stats(args.profile, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(40)
         stats.sort_stats("tottime").print_stats(30)
-    print(json.dumps(result))
 
 
 if __name__ == "__main__":

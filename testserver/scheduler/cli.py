@@ -15,6 +15,7 @@ this process holds the Lease.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
@@ -45,6 +46,8 @@ from testserver.scheduler.scheduler import Scheduler
 __all__ = ["COMPONENT_NAME", "configure_parser", "run", "setup_scheduler"]
 
 COMPONENT_NAME = "kube-scheduler"
+EVENT_FLUSH_TIMEOUT = 3.0
+"""Seconds a stopping scheduler spends writing its queued events."""
 
 _DEFAULTS = ComponentOptions(
     name=COMPONENT_NAME,
@@ -131,8 +134,13 @@ def setup_scheduler(
         try:
             await sched.run()
         finally:
+            # Write what is queued, but do not hold a SIGTERM up behind a slow API server.
             for recorder in recorders.values():
-                await recorder.shutdown()
+                try:
+                    async with asyncio.timeout(EVENT_FLUSH_TIMEOUT):
+                        await recorder.shutdown()
+                except TimeoutError:
+                    ctx.log.warning("stopped with events still queued (not written)")
 
     ctx.manager.add(RunnableFunc(schedule, need_leader_election=True))
     return sched

@@ -104,6 +104,7 @@ class PodInfo:
     __slots__ = (
         "affinity_terms",
         "anti_affinity_terms",
+        "deleting",
         "has_required_node_constraints",
         "host_ports",
         "key",
@@ -111,11 +112,13 @@ class PodInfo:
         "name",
         "namespace",
         "node_name",
+        "nominated_node_name",
         "non_zero_requests",
         "pod",
         "preferred_affinity_terms",
         "preferred_anti_affinity_terms",
         "priority",
+        "requested_node_name",
         "requests",
         "required_node_affinity",
         "scheduler_name",
@@ -131,8 +134,16 @@ class PodInfo:
         self.namespace: str = (meta.namespace if meta is not None else None) or ""
         self.key = f"{self.namespace}/{self.name}"
         self.uid: str = (meta.uid if meta is not None else None) or ""
+        self.deleting: bool = meta is not None and meta.deletion_timestamp is not None
+        """The pod has a deletionTimestamp (terminating)."""
+        status = pod.status
+        self.nominated_node_name: str = (status.nominated_node_name if status is not None else None) or ""
+        """``status.nominatedNodeName`` (set by preemption)."""
         self.labels: dict[str, str] = (meta.labels if meta is not None else None) or {}
         self.node_name: str = node_name if node_name is not None else (spec.node_name if spec else None) or ""
+        self.requested_node_name: str = (spec.node_name if spec else None) or ""
+        """``spec.nodeName`` as the pod was created (read once: a lazily decoded model re-reads an
+        unset field on every access)."""
         self.scheduler_name: str = (spec.scheduler_name if spec else None) or "default-scheduler"
         self.priority: int = pod_priority(pod)
         self.requests = Resource.from_quantities(pod_requests(pod))
@@ -173,6 +184,17 @@ class PodInfo:
             ns, paa.preferred_during_scheduling_ignored_during_execution if paa else None
         )
 
+    def updated(self, pod: Pod) -> PodInfo:
+        """This pod info for a newer copy of the same pod whose spec did not change for scheduling
+        (bound by us): the parsed fields are kept, the object, node and labels refreshed."""
+        clone = self.assumed((pod.spec.node_name if pod.spec is not None else None) or self.node_name)
+        clone.pod = pod
+        meta, status = pod.metadata, pod.status
+        clone.labels = (meta.labels if meta is not None else None) or {}
+        clone.deleting = meta is not None and meta.deletion_timestamp is not None
+        clone.nominated_node_name = (status.nominated_node_name if status is not None else None) or ""
+        return clone
+
     def assumed(self, node_name: str) -> PodInfo:
         """A copy placed on ``node_name`` (what the cache assumes while the binding runs)."""
         clone = PodInfo.__new__(PodInfo)
@@ -180,17 +202,6 @@ class PodInfo:
             setattr(clone, slot, getattr(self, slot))
         clone.node_name = node_name
         return clone
-
-    @property
-    def nominated_node_name(self) -> str:
-        status = self.pod.status
-        return (status.nominated_node_name if status is not None else None) or ""
-
-    @property
-    def deleting(self) -> bool:
-        """The pod has a deletionTimestamp."""
-        meta = self.pod.metadata
-        return meta is not None and meta.deletion_timestamp is not None
 
     @property
     def preemption_policy(self) -> str:

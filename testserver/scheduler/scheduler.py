@@ -318,8 +318,11 @@ class Scheduler:
             if _terminal(new):
                 self.on_pod_delete(new)
                 return
-            info = PodInfo(new)
-            key = info.key
+            meta = new.metadata
+            key = f"{(meta.namespace if meta else None) or ''}/{(meta.name if meta else None) or ''}"
+            assumed = self.cache.get_pod(key) if self.cache.is_assumed(key) else None
+            # Our own binding confirmed: the assumed pod's parsed fields still hold.
+            info = assumed.updated(new) if assumed is not None and not _assigned(old) else PodInfo(new)
             if not _assigned(old):
                 self.queue.delete(key)
             was_known = self.cache.get_pod(key) is not None and not self.cache.is_assumed(key)

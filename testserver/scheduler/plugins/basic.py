@@ -125,8 +125,7 @@ class NodeName(Plugin):
     ERR_REASON = "node(s) didn't match the requested node name"
 
     def filter(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> Status:
-        spec = pod_info.pod.spec
-        want = spec.node_name if spec is not None else None
+        want = pod_info.requested_node_name
         if want and want != node_info.name:
             return Status(Code.UNSCHEDULABLE_AND_UNRESOLVABLE, self.ERR_REASON)
         return _OK
