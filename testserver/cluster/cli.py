@@ -213,43 +213,30 @@ def _argv_of(args: argparse.Namespace, *, drop: set[str]) -> list[str]:
 def _detach(args: argparse.Namespace, options: ClusterOptions) -> int:
     """Start the supervisor in its own session and wait until the cluster is ready."""
     options.logs_dir.mkdir(parents=True, exist_ok=True)
-    state_path = options.data_dir / STATE_FILE
-    state_path.unlink(missing_ok=True)
+    (options.data_dir / STATE_FILE).unlink(missing_ok=True)
     argv = [
         sys.executable,
         "-m",
         "testserver.cli",
         "up",
         *_argv_of(args, drop={"detach", "data_dir", "exit_with_parent"}),
+        "--data-dir",
+        str(options.data_dir),
     ]
-    argv += ["--data-dir", str(options.data_dir)]
     log_path = options.logs_dir / "up.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-    deadline = time.monotonic() + options.startup_timeout * 2 + 30
-    while True:
-        state = read_state(state_path)
-        if state is not None and state.pid == process.pid and state.ready:
-            break
-        if process.poll() is not None:
-            print(
-                f"testserver up: the cluster exited with {process.returncode} before it was ready; "
-                f"see {log_path}:\n{_tail(log_path)}",
-                file=sys.stderr,
-                flush=True,
-            )
-            return 1
-        if time.monotonic() > deadline:
-            print(
-                f"testserver up: the cluster is not ready yet (pid {process.pid}); see {log_path} and "
-                f"stop it with: testserver down --data-dir {options.data_dir}",
-                file=sys.stderr,
-                flush=True,
-            )
-            return 1
-        time.sleep(0.05)
+    try:
+        state = _wait_detached(process, options, log_path)
+    except KeyboardInterrupt:  # Ctrl-C while waiting: the user no longer wants that cluster
+        print("testserver up: interrupted; stopping the cluster", file=sys.stderr, flush=True)
+        process.terminate()
+        process.wait()
+        return 130
+    if state is None:
+        return 1
     if not args.quiet:
         print(
             f"testserver up: cluster ready (pid {process.pid}) in {state.startup_seconds or 0:.1f}s; "
@@ -260,6 +247,36 @@ def _detach(args: argparse.Namespace, options: ClusterOptions) -> int:
             flush=True,
         )
     return 0
+
+
+def _wait_detached(
+    process: subprocess.Popen[bytes], options: ClusterOptions, log_path: Path
+) -> ClusterState | None:
+    """The state once the detached supervisor says the cluster is ready; None (said why) if it exits
+    first or is not ready in time."""
+    state_path = options.data_dir / STATE_FILE
+    deadline = time.monotonic() + options.startup_timeout * 2 + 30
+    while True:
+        state = read_state(state_path)
+        if state is not None and state.pid == process.pid and state.ready:
+            return state
+        if process.poll() is not None:
+            print(
+                f"testserver up: the cluster exited with {process.returncode} before it was ready; "
+                f"see {log_path}:\n{_tail(log_path)}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return None
+        if time.monotonic() > deadline:
+            print(
+                f"testserver up: the cluster is not ready yet (pid {process.pid}); see {log_path} and "
+                f"stop it with: testserver down --data-dir {options.data_dir}",
+                file=sys.stderr,
+                flush=True,
+            )
+            return None
+        time.sleep(0.05)
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -349,9 +366,10 @@ class _Foreground:
             self.supervisor.stop()
         api = snapshot[0]
         if not api.ever_ready and api.restarts >= _API_START_ATTEMPTS:
-            self.failed = (
-                f"the API server did not start ({api.restarts} attempts); see {self.options.logs_dir / 'apiserver.log'}:\n"
-                + _tail(self.options.logs_dir / "apiserver.log")
+            log = self.options.logs_dir / "apiserver.log"
+            self.failed = (  # its log's end first, the summary last (the line a reader sees)
+                f"the end of {log}:\n{_tail(log, 12)}\n"
+                f"testserver up: the API server did not start ({api.restarts} attempts); see {log}"
             )
             self.supervisor.stop()
         if self.ready_seconds is None and view.healthy() and view.nodes_ready(self.options.expected_nodes):

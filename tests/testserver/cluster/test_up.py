@@ -431,3 +431,22 @@ def _processes_under(data_dir: Path) -> Iterator[int]:
                 int(entry.name), command_contains=""
             ):
                 yield int(entry.name)
+
+
+def test_detach_reports_an_api_server_that_cannot_start(tmp_path: Path) -> None:
+    """Its port is taken: the API server fails three times, up gives up and says why; nothing is left."""
+    import socket
+
+    data_dir = tmp_path / "cluster"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        argv = up_argv(data_dir, "--detach", "--components", "controller-manager")
+        argv[argv.index("--port") + 1] = str(port)
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=STARTUP)
+    assert result.returncode == 1
+    assert "the cluster exited with 1 before it was ready" in result.stderr
+    assert "the API server did not start (3 attempts)" in result.stderr
+    assert "apiserver: exited with" in (data_dir / "logs" / "up.log").read_text()
+    assert list(_processes_under(data_dir)) == []
