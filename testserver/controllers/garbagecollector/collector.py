@@ -43,8 +43,10 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter
 from pyclientgo.apimachinery.registry import GroupVersionKind, GroupVersionResource
 from pyclientgo.controller.metrics import workqueue_metrics_provider
 from pyclientgo.discovery import AsyncRESTMapper, NoMatchError, ServerResources
+from pyclientgo.dynamic import AsyncDynamicClient
 from pyclientgo.errors import ApiError, TransportError, is_not_found
 from pyclientgo.kubernetes.options import PropagationPolicy
+from pyclientgo.rest import AsyncRESTClient
 from pyclientgo.util.retry import DEFAULT_BACKOFF, retry_on_conflict
 from pyclientgo.workqueue import RateLimitingQueue, ShutDown, default_controller_rate_limiter
 from testserver.controllers.context import ControllerContext
@@ -153,7 +155,11 @@ class GarbageCollector:
     ) -> None:
         self.ctx = ctx
         self.log = ctx.logger(CONTROLLER_NAME)
-        self.dynamic = ctx.dynamic_client
+        # the collector's own client, as kube's ClientBuilder gives each controller one: its own rate
+        # limiter (the controller-manager's QPS and burst) and its own connection pool, apart from the
+        # shared informers' long-lived watches
+        self._rest = AsyncRESTClient(ctx.config)
+        self.dynamic = AsyncDynamicClient(self._rest)
         self.workers = max(1, workers if workers is not None else ctx.options.concurrent_gc_syncs)
         self.resync_period = (
             resync_period if resync_period is not None else ctx.options.discovery_resync_period
@@ -240,6 +246,8 @@ class GarbageCollector:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            with contextlib.suppress(Exception):
+                await self._rest.aclose()
             self._running = False
 
     async def _wait_synced(self, timeout: float) -> bool:
@@ -394,7 +402,7 @@ class GarbageCollector:
                 return
             # waiting references must go too, or those owners would wait on this object forever
             owner_uids = {str(r.get("uid")) for r in dangling + waiting}
-            self.log.info(
+            self.log.debug(
                 "remove dangling references %s and waiting references %s for object %s",
                 [dict(r) for r in dangling],
                 [dict(r) for r in waiting],
@@ -407,7 +415,7 @@ class GarbageCollector:
                 if dep.is_deleting_dependents():
                     # a dependent deleting its own dependents in the foreground: unblock ours first,
                     # so two foreground deletions cannot wait for each other
-                    self.log.info(
+                    self.log.debug(
                         "processing item %s, some of its owners and its dependent %s have "
                         "FinalizerDeletingDependents, to prevent potential cycle, its ownerReferences "
                         "are going to be modified to be non-blocking, then the item is going to be "
@@ -417,7 +425,7 @@ class GarbageCollector:
                     )
                     await self._patch_owner_references(item, lambda r: {**r, "blockOwnerDeletion": False})
                     break
-            self.log.info(
+            self.log.debug(
                 "at least one owner of item %s has FinalizerDeletingDependents, and the item itself has "
                 "dependents, so it is going to be deleted in Foreground",
                 item.identity,
@@ -431,7 +439,7 @@ class GarbageCollector:
             policy = "Foreground"
         else:
             policy = "Background"
-        self.log.info("Deleting item %s with propagationPolicy %s", item.identity, policy)
+        self.log.debug("Deleting item %s with propagationPolicy %s", item.identity, policy)
         await self.delete_object(item.identity, policy)
 
     async def classify_references(
@@ -468,7 +476,7 @@ class GarbageCollector:
         if not namespaced:
             key = key.coordinates()
         if not item.identity.namespace and namespaced:
-            self.log.info(
+            self.log.debug(
                 "item %s is cluster-scoped, but refers to a namespaced owner of type %s/%s",
                 item.identity,
                 ref.get("apiVersion"),
@@ -495,7 +503,7 @@ class GarbageCollector:
     async def process_deleting_dependents_item(self, item: Node) -> None:
         blocking = item.blocking_dependents()
         if not blocking:
-            self.log.info("remove DeleteDependents finalizer for item %s", item.identity)
+            self.log.debug("remove DeleteDependents finalizer for item %s", item.identity)
             await self.remove_finalizer(item, FINALIZER_DELETE_DEPENDENTS)
             return
         for dep in blocking:

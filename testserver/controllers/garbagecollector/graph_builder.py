@@ -334,7 +334,7 @@ class GraphBuilder:
                 _, invalid = partition_dependents(existing.get_dependents(), observed)
                 for dep in invalid:
                     if observed.namespace and dep.identity.namespace != observed.namespace:
-                        self.log.info(
+                        self.log.debug(
                             "item references an owner but does not match namespaces: item %s owner %s",
                             dep.identity,
                             observed,
@@ -439,7 +439,7 @@ class GraphBuilder:
             owner_namespaced = bool(owner.identity.namespace)
             if owner_namespaced and owner.identity.namespace != node.identity.namespace:
                 if owner.is_observed():
-                    self.log.info(
+                    self.log.debug(
                         "item references an owner but does not match namespaces: item %s owner %s",
                         node.identity,
                         owner.identity,
@@ -448,7 +448,7 @@ class GraphBuilder:
                 potentially_invalid = True
             elif not matches_coordinates(ref, owner.identity):
                 if owner.is_observed():
-                    self.log.info(
+                    self.log.debug(
                         "item references an owner with coordinates that do not match the observed "
                         "identity: item %s owner %s",
                         node.identity,
