@@ -490,3 +490,22 @@ def test_pod_affinity_namespace_selector(sched: SchedCluster) -> None:
     }
     sched.create_pod("by-selector", affinity=selected)
     assert sched.wait_bound("by-selector") == "b1"
+
+
+def test_image_locality_prefers_the_node_with_the_image(sched: SchedCluster) -> None:
+    big = [{"names": ["registry.example/app/big:1.0"], "sizeBytes": 800 * 1024 * 1024}]
+    sched.create_node("plain-1")
+    sched.create_node("has-image", images=big)
+    sched.create_node("plain-2")
+    for i in range(3):
+        sched.create_pod(f"img-{i}", containers=[{"name": "c", "image": "registry.example/app/big:1.0"}])
+    assert {sched.wait_bound(f"img-{i}") for i in range(3)} == {"has-image"}
+
+
+def test_balanced_allocation_outweighs_packing(sched: SchedCluster) -> None:
+    # MostAllocated alone prefers cpu-heavy (31 vs 25); the balance of cpu and memory (81 vs 100)
+    # tips the total to the node where both would be a quarter used.
+    sched.create_node("cpu-tight", cpu="2", memory="8Gi")
+    sched.create_node("balanced", cpu="4", memory="4Gi")
+    sched.create_pod("bal", cpu="1", memory="1Gi", scheduler_name="bin-packing-scheduler")
+    assert sched.wait_bound("bal") == "balanced"

@@ -352,6 +352,9 @@ class ImageLocality(Plugin):
         return _OK
 
     def score(self, state: CycleState, pod_info: PodInfo, node_info: NodeInfo) -> int:
+        images: list[str]
+        containers: int
+        total_nodes: int
         images, containers, total_nodes = state.read("PreScoreImageLocality")
         total = 0
         for image in images:
@@ -360,7 +363,7 @@ class ImageLocality(Plugin):
                 total += int(size * (self._spread.get(image, 0) / total_nodes))
         max_threshold = _MAX_CONTAINER_THRESHOLD * max(1, containers)
         total = min(max(total, _MIN_THRESHOLD), max_threshold)
-        return int(MAX_NODE_SCORE * (total - _MIN_THRESHOLD) / (max_threshold - _MIN_THRESHOLD))
+        return MAX_NODE_SCORE * (total - _MIN_THRESHOLD) // (max_threshold - _MIN_THRESHOLD)
 
     def events_to_register(self) -> list[ClusterEventWithHint]:
         return []
