@@ -13,6 +13,8 @@ Prints one JSON object:
 - ``rollout_seconds``: with pods bound (a stand-in scheduler binds them round robin) and run by fake
   kubelets, from ``kubectl set image``'s equivalent (a template patch) until the rolling update is
   complete (updated = available = replicas, generation observed; default 25 %/25 %), unthrottled;
+- ``rollout_cpu_seconds``: CPU seconds of the controller-manager, the fake kubelet process and the
+  API server over the initial start-up and the rolling update (where the time goes);
 - ``rollout_initial_ready_seconds``: how long the unthrottled Deployment took to become fully available
   before the update (binding + fake kubelet start-up included).
 
@@ -221,10 +223,19 @@ def main() -> None:
             kubelet.start()
             names = [f"bench-{i}" for i in range(args.nodes)] if args.nodes > 1 else ["bench"]
             binder = Binder(load_config(kubeconfig=str(kubeconfig)), names, interval=0.1).start()
+            procs = {
+                "controller_manager": cm.process,
+                "kubelet": kubelet.process,
+                "apiserver": server.process,
+            }
+            cpu0 = {k: _cpu_seconds(p) for k, p in procs.items()}
             try:
                 ready, rollout = asyncio.run(_rollout(kubeconfig, "bench-fast", args.replicas, args.timeout))
                 _progress(
-                    result, rollout_initial_ready_seconds=round(ready, 2), rollout_seconds=round(rollout, 2)
+                    result,
+                    rollout_initial_ready_seconds=round(ready, 2),
+                    rollout_seconds=round(rollout, 2),
+                    rollout_cpu_seconds={k: round(_cpu_seconds(p) - cpu0[k], 1) for k, p in procs.items()},
                 )
             except TimeoutError as err:
                 _progress(result, rollout_error=str(err))
