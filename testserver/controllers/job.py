@@ -155,7 +155,11 @@ class OrderedIntervals:
         return any(lo <= ix <= hi for lo, hi in self.intervals)
 
     def __str__(self) -> str:
-        return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self.intervals)
+        # kube writes two consecutive indexes as "1,2" and longer runs as "1-3"
+        parts = []
+        for lo, hi in self.intervals:
+            parts.append(str(lo) if lo == hi else f"{lo},{hi}" if hi == lo + 1 else f"{lo}-{hi}")
+        return ",".join(parts)
 
 
 def completion_index(pod: Pod) -> int:

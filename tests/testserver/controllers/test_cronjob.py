@@ -365,3 +365,16 @@ def test_kubectl_create_job_from_cronjob(wc: WorkloadCluster, tmp_path: Any) -> 
     assert got["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
     table = wc.kubectl("-n", "cron-kubectl", "get", "cronjobs").stdout.splitlines()
     assert table[0].split()[:2] == ["NAME", "SCHEDULE"] and table[1].split()[0] == "nightly"
+
+
+async def test_too_many_missed_start_times(cs: AsyncClientset) -> None:
+    ns = await namespace(cs, "cron-missed")
+    await cs.batch_v1.cron_jobs(ns).create(cronjob("often", suspend=True))
+    await start_now(cs, ns, "often", dt.timedelta(hours=3))  # 180 missed minutes
+    events = await wait_until(lambda: _with_reason(cs, ns, "often", "TooManyMissedTimes"), what="warning")
+    assert (
+        "TooManyMissedTimes",
+        "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew",
+    ) in events
+    # the most recent time still runs
+    await wait_until(lambda: _with_reason(cs, ns, "often", "SuccessfulCreate"), what="the most recent run")

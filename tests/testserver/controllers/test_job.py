@@ -112,6 +112,8 @@ def test_ordered_intervals_round_trip() -> None:
     assert str(iv.with_ordered_indexes([1, 5, 7])) == "0-5,7"
     assert iv.has(3) and not iv.has(1)
     assert str(OrderedIntervals.parse("x,1", 3)) == "1"
+    assert str(OrderedIntervals.parse("0-1,5", 8)) == "0,1,5"
+    assert OrderedIntervals.parse("0,1,2", 8).intervals == [(0, 2)]
 
 
 def test_backoff_doubles_and_caps() -> None:
@@ -394,3 +396,57 @@ def test_kubectl_get_and_wait(wc: WorkloadCluster) -> None:
     assert row[0] == "kc" and "2/2" in row
     describe = wc.kubectl("-n", "job-kubectl", "describe", "job", "kc").stdout
     assert "Pods Statuses:" in describe and "2 Succeeded" in describe
+
+
+async def test_backoff_limit_per_index_fails_indexes(cs: AsyncClientset) -> None:
+    ns = await namespace(cs, "job-per-index")
+    await cs.batch_v1.jobs(ns).create(
+        job("pi", exit_code=1, completions=2, parallelism=2, completionMode="Indexed", backoffLimitPerIndex=0)
+    )
+    done = await finished(cs, ns, "pi", "Failed")
+    failed = condition(done, "Failed")
+    assert (failed.reason, failed.message) == ("FailedIndexes", "Job has failed indexes")
+    assert done.status is not None and done.status.failed_indexes == "0,1" and done.status.failed == 2
+    pods = await job_pods(cs, ns, "pi")
+    assert len(pods) == 2  # no retries within an index
+    assert all(
+        (p.metadata.annotations or {}).get("batch.kubernetes.io/job-index-failure-count") == "0"
+        for p in pods
+        if p.metadata
+    )
+
+
+def test_backoff_record_resets_after_success() -> None:
+    from testserver.controllers.job import BackoffRecord, new_backoff_record
+
+    def pod(phase: str, finished: str) -> Pod:
+        return Pod.from_dict(
+            {
+                "metadata": {"name": "p"},
+                "status": {
+                    "phase": phase,
+                    "containerStatuses": [
+                        {
+                            "name": "c",
+                            "image": "x",
+                            "imageID": "",
+                            "ready": False,
+                            "restartCount": 0,
+                            "state": {"terminated": {"exitCode": 1, "finishedAt": finished}},
+                        }
+                    ],
+                },
+            }
+        )
+
+    r = new_backoff_record(None, [], [pod("Failed", "2026-01-01T00:00:05Z")])
+    assert r.failures_after_last_success == 1
+    r = new_backoff_record(
+        r, [], [pod("Failed", "2026-01-01T00:00:09Z"), pod("Failed", "2026-01-01T00:00:07Z")]
+    )
+    assert r.failures_after_last_success == 3 and r.last_failure_time is not None
+    assert r.last_failure_time.second == 9
+    r = new_backoff_record(
+        r, [pod("Succeeded", "2026-01-01T00:00:20Z")], [pod("Failed", "2026-01-01T00:00:10Z")]
+    )
+    assert r == BackoffRecord()
