@@ -128,6 +128,11 @@ def get_deletable_resources(
     }
 
 
+def _gvr_text(gvr: GroupVersionResource) -> str:
+    # Go's %+v of a GroupVersionResource, as kube's printDiff logs it
+    return f"{{Group:{gvr.group} Version:{gvr.version} Resource:{gvr.resource}}}"
+
+
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = obj.get("metadata")
     return meta if isinstance(meta, Mapping) else {}
@@ -275,7 +280,7 @@ class GarbageCollector:
                     self.sync_errors.inc()
                     self.log.warning(
                         "timed out waiting for dependency graph builder sync during GC sync: %s",
-                        ", ".join(str(g) for g in self.builder.unsynced()),
+                        ", ".join(_gvr_text(g) for g in self.builder.unsynced()),
                     )
 
     async def resync_monitors(self) -> bool:
@@ -294,8 +299,8 @@ class GarbageCollector:
                     resources.setdefault(gvr, gvk)
         if resources == self._resources:
             return False
-        added = sorted(str(g) for g in resources if g not in self._resources)
-        removed = sorted(str(g) for g in self._resources if g not in resources)
+        added = sorted(_gvr_text(g) for g in resources if g not in self._resources)
+        removed = sorted(_gvr_text(g) for g in self._resources if g not in resources)
         self.log.info(
             "syncing garbage collector with updated resources from discovery: added: %s, removed: %s",
             added,
