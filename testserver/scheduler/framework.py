@@ -18,7 +18,8 @@ Score              ``score(state, pod_info, node_info) -> int`` (optionally also
                    ``score_nodes(state, pod_info, nodes) -> list[int]``, one call per cycle);
                    ``normalize_score(state, pod_info, scores, nodes)`` (in place)
 Reserve            ``reserve(state, pod_info, node) -> Status``, ``unreserve(state, pod_info, node)``
-Permit             ``permit(state, pod_info, node) -> (Status, timeout seconds)``
+Permit             ``permit(state, pod_info, node) -> (Status, timeout seconds)``; WAIT holds the
+                   pod (:class:`WaitingPod`) until ``handle.get_waiting_pod(uid).allow(name)``
 PreBind/Bind       ``async pre_bind/bind(state, pod_info, node) -> Status`` (Bind may answer SKIP)
 PostBind           ``post_bind(state, pod_info, node)``
 =================  ==============================================================================
@@ -29,6 +30,7 @@ PostBind           ``post_bind(state, pod_info, node)``
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
@@ -54,11 +56,14 @@ __all__ = [
     "PluginFactory",
     "QueuedPodInfo",
     "QueueingHintFn",
+    "WaitingPod",
 ]
 
 log = logging.getLogger("kube-scheduler.framework")
 
 MAX_NODE_SCORE = 100
+MAX_PERMIT_TIMEOUT = 15 * 60.0
+"""The longest a Permit plugin may make a pod wait (kube ``maxTimeout``)."""
 MIN_NODE_SCORE = 0
 
 QueueingHintFn = Callable[[Pod, Any, Any], bool]
@@ -92,6 +97,49 @@ class QueuedPodInfo:
         return self.pod_info.pod
 
 
+def _go_duration(seconds: float) -> str:
+    return f"{seconds:g}s"
+
+
+class WaitingPod:
+    """A reserved pod held by Permit plugins until each allows it, one rejects it, or a timeout
+    (kube ``waitingPod``): ``allow(plugin)``, ``reject(plugin, message)``, ``await wait()``."""
+
+    def __init__(self, pod_info: PodInfo, plugins: Mapping[str, float]) -> None:
+        loop = asyncio.get_running_loop()
+        self.pod_info = pod_info
+        self.pending = set(plugins)
+        self._done: asyncio.Future[Status] = loop.create_future()
+        self._timers = [
+            loop.call_later(
+                timeout,
+                self.reject,
+                name,
+                f"rejected due to timeout after waiting {_go_duration(timeout)} at plugin {name}",
+            )
+            for name, timeout in plugins.items()
+        ]
+
+    def allow(self, plugin: str) -> None:
+        """``plugin`` lets the pod go; it binds once no plugin is left waiting."""
+        self.pending.discard(plugin)
+        if not self.pending:
+            self._finish(Status())
+
+    def reject(self, plugin: str, message: str) -> None:
+        """``plugin`` rejects the pod (Unschedulable with ``message``)."""
+        self._finish(Status(Code.UNSCHEDULABLE, message, plugin=plugin))
+
+    def _finish(self, status: Status) -> None:
+        if not self._done.done():
+            self._done.set_result(status)
+        for timer in self._timers:
+            timer.cancel()
+
+    async def wait(self) -> Status:
+        return await self._done
+
+
 class Handle(Protocol):
     """What plugins may use of the scheduler (kube ``framework.Handle``)."""
 
@@ -122,6 +170,14 @@ class Handle(Protocol):
 
     def recorder(self, profile: str) -> EventRecorderLike | None:
         """The events.k8s.io/v1 recorder of a profile."""
+        ...
+
+    def get_waiting_pod(self, uid: str) -> WaitingPod | None:
+        """The pod held at Permit, by UID."""
+        ...
+
+    def waiting_pods(self) -> list[WaitingPod]:
+        """Every pod held at Permit."""
         ...
 
     def default_selector(self, pod_info: PodInfo) -> Selector:
@@ -401,18 +457,20 @@ class Framework:
             except Exception:
                 log.exception("unreserve plugin %s", p.name)
 
-    def run_permit(self, state: CycleState, pod_info: PodInfo, node: str) -> tuple[Status, float]:
-        wait = 0.0
+    def run_permit(self, state: CycleState, pod_info: PodInfo, node: str) -> tuple[Status, dict[str, float]]:
+        """Every Permit plugin: a rejection, or WAIT with the waiting plugins and their timeouts
+        (at most 15 minutes, kube's ``maxTimeout``), or success."""
+        waiting: dict[str, float] = {}
         for p in self.permit_plugins:
             status, timeout = p.permit(state, pod_info, node)  # type: ignore[attr-defined]
             if status.code == Code.WAIT:
-                wait = max(wait, min(timeout, 15 * 60.0))
+                waiting[p.name] = min(float(timeout), MAX_PERMIT_TIMEOUT)
             elif not status.is_success():
                 status.plugin = p.name
-                return status, 0.0
-        if wait > 0:
-            return Status(Code.WAIT), wait
-        return Status(), 0.0
+                return status, {}
+        if waiting:
+            return Status(Code.WAIT), waiting
+        return Status(), {}
 
     async def run_pre_bind(self, state: CycleState, pod_info: PodInfo, node: str) -> Status:
         for p in self.pre_bind_plugins:

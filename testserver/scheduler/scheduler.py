@@ -35,7 +35,7 @@ from pyclientgo.apimachinery.labels import Selector, everything
 from pyclientgo.tools.cache import DeletedFinalStateUnknown
 from testserver.scheduler.cache import SchedulerCache, Snapshot
 from testserver.scheduler.config import SchedulerConfiguration, build_frameworks
-from testserver.scheduler.framework import EventRecorderLike, Framework, Plugin, QueuedPodInfo
+from testserver.scheduler.framework import EventRecorderLike, Framework, Plugin, QueuedPodInfo, WaitingPod
 from testserver.scheduler.nodeinfo import NodeInfo
 from testserver.scheduler.podinfo import PodInfo
 from testserver.scheduler.queue import SchedulingQueue
@@ -195,12 +195,13 @@ class Scheduler:
         self._namespaces: dict[str, dict[str, str]] = {}
         self._binding_tasks: set[asyncio.Task[None]] = set()
         self._api_slots = asyncio.Semaphore(config.parallelism)
+        self._waiting: dict[str, WaitingPod] = {}
         self.pdbs: Callable[[], list[PodDisruptionBudget]] = list
         """Every PodDisruptionBudget (the informer's lister, set by the CLI)."""
-        self.get_pod: Callable[[str, str], Pod | None] = lambda ns, name: None
+        self.get_pod: Callable[[str, str], Pod | None] | None = None
+        """The informer's current copy of a pod, None when gone (set by the CLI; unset: trust ours)."""
         self.default_selector_fn: Callable[[PodInfo], Selector] = lambda pod_info: everything()
         """kube's DefaultSelector over the workload listers (set by the CLI); everything: no defaults."""
-        """The informer's current copy of a pod (set by the CLI)."""
         self.rng = random.Random()
         registry = registry if registry is not None else CollectorRegistry()
         self.attempts = Counter(
@@ -276,6 +277,12 @@ class Scheduler:
     def default_selector(self, pod_info: PodInfo) -> Selector:
         return self.default_selector_fn(pod_info)
 
+    def get_waiting_pod(self, uid: str) -> WaitingPod | None:
+        return self._waiting.get(uid)
+
+    def waiting_pods(self) -> list[WaitingPod]:
+        return list(self._waiting.values())
+
     def recorder(self, profile: str) -> EventRecorderLike | None:
         recorder: EventRecorderLike | None = self.recorders.get(profile)
         return recorder
@@ -346,6 +353,9 @@ class Scheduler:
         if pod is None:
             return
         info = PodInfo(pod)
+        waiting = self._waiting.get(info.uid)
+        if waiting is not None:
+            waiting.reject("", "removed")
         if self.cache.get_pod(info.key) is not None:
             self.cache.remove_pod(info.key)
             self.queue.move_all_to_active_or_backoff(
@@ -456,10 +466,12 @@ class Scheduler:
             self._failure(fw, qpi, err, "SchedulerError", cycle, start, None)
             return
         status = fw.run_reserve(state, assumed, node)
+        waiting: WaitingPod | None = None
         if status.is_success():
-            status, _ = fw.run_permit(state, assumed, node)
+            status, plugins = fw.run_permit(state, assumed, node)
             if status.code == Code.WAIT:
-                status = Status()  # waiting permits are not supported: allowed at once
+                waiting = self._waiting[assumed.uid] = WaitingPod(assumed, plugins)
+                status = Status()
         if not status.is_success():
             fw.run_unreserve(state, assumed, node)
             self.cache.forget_pod(assumed.key)
@@ -468,7 +480,11 @@ class Scheduler:
             self._failure(fw, qpi, RuntimeError(status.message()), "SchedulerError", cycle, start, None)
             return
         self.queue.delete_nominated(pod_info.key)
-        self.spawn(self._binding_cycle(fw, state, qpi, assumed, node, start, cycle))
+        task = asyncio.get_running_loop().create_task(
+            self._binding_cycle(fw, state, qpi, assumed, node, start, cycle, waiting)
+        )
+        self._binding_tasks.add(task)
+        task.add_done_callback(self._binding_tasks.discard)
 
     def schedule_pod(self, fw: Framework, state: CycleState, pod_info: PodInfo) -> str:
         """The node for the pod (kube ``schedulePod``), or raises :class:`FitError`."""
@@ -599,9 +615,20 @@ class Scheduler:
         elif reason == "SchedulerError":
             qpi.unschedulable_plugins = set()
         message = str(err)
-        if nominated:
-            self.queue.add_nominated(pod_info, nominated)
-        self.queue.add_unschedulable_if_not_present(qpi, cycle)
+        if nominated is not None:  # "" clears the nomination, None keeps it
+            if nominated:
+                self.queue.add_nominated(pod_info, nominated)
+            else:
+                self.queue.delete_nominated(pod_info.key)
+        # kube's handleSchedulingFailure: requeue the informer's current copy, unless it is gone or
+        # got bound meanwhile.
+        cached = self.get_pod(pod_info.namespace, pod_info.name) if self.get_pod is not None else pod_info.pod
+        if cached is None or (cached.spec is not None and cached.spec.node_name):
+            self.queue.done(pod_info.key)
+        else:
+            if cached is not pod_info.pod:
+                qpi.pod_info = PodInfo(cached)
+            self.queue.add_unschedulable_if_not_present(qpi, cycle)
         log.info("Unable to schedule pod %s: %s", pod_info.key, message)
         recorder = self.recorders.get(fw.profile_name)
         if recorder is not None:
@@ -653,6 +680,34 @@ class Scheduler:
         node: str,
         start: float,
         cycle: int,
+        waiting: WaitingPod | None = None,
+    ) -> None:
+        if waiting is not None:  # kube ``WaitOnPermit``: held, not counted against the API slots
+            try:
+                status = await waiting.wait()
+            finally:
+                self._waiting.pop(assumed.uid, None)
+            if not status.is_success():
+                fw.run_unreserve(state, assumed, node)
+                self.cache.forget_pod(assumed.key)
+                self.queue.move_all_to_active_or_backoff(
+                    ClusterEvent(EventResource.ASSIGNED_POD, ActionType.DELETE), assumed.pod, None
+                )
+                qpi.unschedulable_plugins = {status.plugin}
+                self._failure(fw, qpi, RuntimeError(status.message()), "Unschedulable", cycle, start, None)
+                return
+        async with self._api_slots:
+            await self._bind_and_finish(fw, state, qpi, assumed, node, start, cycle)
+
+    async def _bind_and_finish(
+        self,
+        fw: Framework,
+        state: CycleState,
+        qpi: QueuedPodInfo,
+        assumed: PodInfo,
+        node: str,
+        start: float,
+        cycle: int,
     ) -> None:
         status = await fw.run_pre_bind(state, assumed, node)
         if status.is_success():
@@ -669,7 +724,8 @@ class Scheduler:
             if status.code != Code.ERROR and status.is_rejected():
                 qpi.unschedulable_plugins = {status.plugin}
             if (
-                self.get_pod(assumed.namespace, assumed.name) is None
+                self.get_pod is not None
+                and self.get_pod(assumed.namespace, assumed.name) is None
                 and "not found" in status.message().lower()
             ):
                 self.queue.done(assumed.key)

@@ -255,6 +255,10 @@ class DefaultPreemption(Plugin):
     async def _preempt_one(self, candidate: _Candidate, preemptor: PodInfo, victim: PodInfo) -> None:
         pods = self.handle.clientset.core_v1.pods(victim.namespace)
         scheduler_name = preemptor.scheduler_name
+        waiting = self.handle.get_waiting_pod(victim.uid)
+        if waiting is not None:  # still held at Permit: rejected, never bound, nothing to delete
+            waiting.reject(self.name, "preempted")
+            return
         condition = {
             "type": "DisruptionTarget",
             "status": "True",
