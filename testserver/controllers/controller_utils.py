@@ -40,7 +40,7 @@ from pyclientgo.apimachinery.labels import Selector
 from pyclientgo.apimachinery.meta import get_controller_of_no_copy
 from pyclientgo.apimachinery.meta import new_controller_ref as _new_controller_ref
 from pyclientgo.component_helpers.pod import get_pod_ready_condition, is_pod_active, is_pod_ready
-from pyclientgo.errors import has_status_cause, is_not_found
+from pyclientgo.errors import has_status_cause, is_invalid, is_not_found
 from pyclientgo.kubernetes import AsyncClientset
 from pyclientgo.tools.record import EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING, EventRecorder
 from testserver.controllers._util import NAMESPACE_TERMINATING_CAUSE
@@ -474,8 +474,9 @@ class ControllerRefManager:
             try:
                 await self.patch(meta.namespace, meta.name, _release_patch(self.uid, meta.uid))
             except Exception as err:
-                if is_not_found(err) or _is_invalid_uid(err):
-                    return False  # gone or replaced: nothing to release
+                if is_not_found(err) or is_invalid(err):
+                    # gone, or a new object under the name (the uid precondition failed)
+                    return False
                 raise
             return False
         # an orphan
@@ -491,12 +492,6 @@ class ControllerRefManager:
                 return False
             raise
         return True
-
-
-def _is_invalid_uid(err: BaseException) -> bool:
-    from pyclientgo.errors import is_invalid
-
-    return is_invalid(err)
 
 
 # -- pod-template-hash ----------------------------------------------------------------------------
