@@ -304,7 +304,7 @@ class Supervisor:
                 spec.gate_file.unlink(missing_ok=True)
             elif spec.before_start is not None:
                 spec.before_start()
-            argv = spec.argv() + (spec.fallback_args or [] if child.use_fallback else [])
+            argv = spec.argv() + ((spec.fallback_args or []) if child.use_fallback else [])
             spec.ready_file.parent.mkdir(parents=True, exist_ok=True)
             spec.ready_file.unlink(missing_ok=True)
             spec.log_file.parent.mkdir(parents=True, exist_ok=True)
