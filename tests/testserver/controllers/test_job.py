@@ -27,7 +27,9 @@ INDEX = "batch.kubernetes.io/job-completion-index"
 
 @pytest.fixture(scope="module")
 def wc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkloadCluster]:
-    with workload_cluster(tmp_path_factory.mktemp("job"), "job,serviceaccount", nodes=2) as c:
+    with workload_cluster(
+        tmp_path_factory.mktemp("job"), "job,garbagecollector,serviceaccount", nodes=2
+    ) as c:
         yield c
 
 
@@ -298,14 +300,16 @@ async def test_pod_failure_policy_fail_job_on_exit_code(cs: AsyncClientset) -> N
 async def test_pod_failure_policy_ignore_does_not_count(cs: AsyncClientset) -> None:
     ns = await namespace(cs, "job-pfp-ignore")
     policy = {"rules": [{"action": "Ignore", "onExitCodes": {"operator": "In", "values": [3]}}]}
-    # every pod exits 3: ignored failures are replaced without counting (and without back-off)
+    # every pod exits 3: ignored failures are replaced without counting against backoffLimit 0 (kube still
+    # applies the pod-failure back-off to them: 10 s before the replacement)
     await cs.batch_v1.jobs(ns).create(job("ign", exit_code=3, backoffLimit=0, podFailurePolicy=policy))
 
-    async def three_pods() -> list[Pod] | None:
+    async def replaced() -> list[Pod] | None:
         pods = await job_pods(cs, ns, "ign")
-        return pods if len(pods) >= 3 else None
+        failed = [p for p in pods if p.status and p.status.phase == "Failed"]
+        return pods if len(pods) >= 2 and failed else None
 
-    await wait_until(three_pods, timeout=30, what="replacement pods")
+    await wait_until(replaced, timeout=45, what="a replacement pod")
     j = await cs.batch_v1.jobs(ns).get("ign")
     assert j.status is not None and not j.status.failed
     assert condition(j, "Failed") is None
@@ -450,3 +454,38 @@ def test_backoff_record_resets_after_success() -> None:
         r, [pod("Succeeded", "2026-01-01T00:00:20Z")], [pod("Failed", "2026-01-01T00:00:10Z")]
     )
     assert r == BackoffRecord()
+
+
+async def test_deleted_job_releases_its_pods(cs: AsyncClientset) -> None:
+    """A Job deleted while its pods run: the tracking finalizer must not keep the pods forever, whether the
+    garbage collector deletes them (Background) or orphans them (Orphan)."""
+    ns = await namespace(cs, "job-delete")
+    for name in ("bg", "orph"):
+        await cs.batch_v1.jobs(ns).create(job(name, exit_after=None, parallelism=2, completions=2))
+
+    async def running(name: str) -> list[Pod] | None:
+        pods = [p for p in await job_pods(cs, ns, name) if p.status and p.status.phase == "Running"]
+        return pods if len(pods) == 2 else None
+
+    for name in ("bg", "orph"):
+        await wait_until(lambda n=name: running(n), what=f"{name} pods running")  # type: ignore[misc]
+    await cs.batch_v1.jobs(ns).delete("bg", propagation_policy="Background")
+    await cs.batch_v1.jobs(ns).delete("orph", propagation_policy="Orphan")
+
+    async def bg_gone() -> bool:
+        return not await job_pods(cs, ns, "bg")
+
+    await wait_until(bg_gone, timeout=45, what="the deleted Job's pods gone")
+
+    async def orphans_released() -> list[Pod] | None:
+        pods = await job_pods(cs, ns, "orph")
+        ok = len(pods) == 2 and all(
+            p.metadata is not None
+            and not p.metadata.owner_references
+            and FINALIZER not in (p.metadata.finalizers or [])
+            for p in pods
+        )
+        return pods if ok else None
+
+    pods = await wait_until(orphans_released, timeout=45, what="orphaned pods without the tracking finalizer")
+    assert all(p.status is not None and p.status.phase == "Running" for p in pods)  # orphaned, not killed
