@@ -93,12 +93,15 @@ def _one_round(components: str, settle: float, measure_rss: bool, timeout: float
                 if record["pid"]:
                     rss[name] = _rss_mb(record["pid"])
             result["rss"] = rss
-        return result
-    finally:
+    except BaseException:
         process.terminate()
         process.wait(60)
-        shutil.rmtree(data_dir, ignore_errors=True)
-        (data_dir.parent / f"{data_dir.name}.log").unlink(missing_ok=True)
+        raise  # the data directory and the log stay for a look
+    process.terminate()
+    process.wait(60)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    (data_dir.parent / f"{data_dir.name}.log").unlink(missing_ok=True)
+    return result
 
 
 def _import_seconds(module: str, rounds: int) -> float:

@@ -13,7 +13,8 @@ name                      command                                               
 ``kubelet`` (one per      ``testserver kubelet --hostname-override node-<i>``; falls  apiserver
 real node)                back to ``--fake`` while the real runtime is not there
 ``kubelet-fake``          ``testserver kubelet --fake --nodes M`` (``fake-node-…``)    apiserver
-``proxy``                 ``testserver proxy --hostname-override node-0``             kubelet
+``proxy``                 ``testserver proxy --hostname-override node-0               kubelet
+                          --proxy-mode userspace`` (health on a free loopback port)
 ========================  ==========================================================  ============
 
 A component whose package does not exist (yet) is left out. Every component but the API server gets
@@ -312,7 +313,19 @@ class ClusterPlan:
                     "proxy",
                     "proxy",
                     _IDENTITIES["proxy"],
-                    ["--hostname-override", node],
+                    [
+                        "--hostname-override",
+                        node,
+                        # userspace: a local cluster does not rewrite this machine's nftables unless
+                        # asked (--component-arg proxy=--proxy-mode=nftables); loopback, free ports
+                        "--proxy-mode",
+                        "userspace",
+                        "--healthz-bind-address",
+                        "127.0.0.1:0",
+                        "--metrics-bind-address",
+                        "",
+                        "--exit-with-parent",
+                    ],
                     needs=("apiserver", *kubelets[:1]),
                 )
             )

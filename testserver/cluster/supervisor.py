@@ -25,6 +25,7 @@ import ctypes
 import enum
 import json
 import os
+import shlex
 import signal
 import subprocess
 import threading
@@ -309,7 +310,7 @@ class Supervisor:
             spec.ready_file.unlink(missing_ok=True)
             spec.log_file.parent.mkdir(parents=True, exist_ok=True)
             with spec.log_file.open("ab") as log:
-                log.write(f"--- testserver up: starting {spec.name}: {' '.join(argv)}\n".encode())
+                log.write(f"--- testserver up: starting {spec.name}: {shlex.join(argv)}\n".encode())
                 log.flush()
                 process = subprocess.Popen(
                     argv,

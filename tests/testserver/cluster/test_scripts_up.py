@@ -58,6 +58,9 @@ def test_scripts_up_shows_a_working_cluster(tmp_path: Path) -> None:
         assert "deployment web has no available pods yet" in out
     assert '"pyclientgo.dev/checksum":"sha256:' in out
     assert "testserver down: stopped the cluster" in out
+    if importlib.util.find_spec("testserver.proxy.cli") is not None:
+        # the proxy ran, in userspace mode (up does not rewrite this machine's nftables by default)
+        assert "Using userspace proxy mode" in (data_dir / "logs" / "proxy.log").read_text()
     # the EXIT trap stopped everything: no process of this cluster is left
     leftovers = []
     for entry in Path("/proc").iterdir():
