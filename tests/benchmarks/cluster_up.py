@@ -15,8 +15,9 @@
   to the cluster's ready, median over the rounds; ``cpu_seconds_total`` their sum. Unlike the wall
   times this hardly depends on what else the machine runs: on an idle machine with 2 cores the
   start cannot take less than about half of the total;
-- ``import_seconds``: per component module, median wall time of ``python -c "import <module>"``
-  (the interpreter and imports alone), to show what dominates a component's start;
+- ``import_seconds`` / ``import_cpu_seconds``: per component module, median wall and CPU time of
+  ``python -c "import <module>"`` (the interpreter and imports alone), to show what dominates a
+  component's start;
 - ``load_average``: the 1-minute load average at the start and end (the machine is shared).
 
 Run: ``uv run python tests/benchmarks/cluster_up.py [--rounds 3] [--components ...] [--settle 5]``
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -104,13 +106,25 @@ def _one_round(components: str, settle: float, measure_rss: bool, timeout: float
     return result
 
 
-def _import_seconds(module: str, rounds: int) -> float:
-    times = []
+def _import_seconds(module: str, rounds: int) -> tuple[float, float]:
+    """Median (wall, CPU) seconds of ``python -c "import <module>"``."""
+    walls, cpus = [], []
     for _ in range(rounds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
         subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
-        times.append(time.monotonic() - t0)
-    return round(statistics.median(times), 3)
+        walls.append(time.monotonic() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return round(statistics.median(walls), 3), round(statistics.median(cpus), 3)
+
+
+def _imports(modules: dict[str, str], rounds: int) -> dict[str, dict[str, float]]:
+    measured = {n: _import_seconds(m, rounds) for n, m in modules.items()}
+    return {
+        "import_seconds": {n: wall for n, (wall, _) in measured.items()},
+        "import_cpu_seconds": {n: cpu for n, (_, cpu) in measured.items()},
+    }
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
@@ -148,7 +162,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "rss_mb": {k: round(v, 1) for k, v in rss.items()},
         "rss_children_mb": round(children, 1),
         "rss_total_mb": round(children + rss["supervisor"], 1),
-        "import_seconds": {n: _import_seconds(m, args.rounds) for n, m in modules.items()},
+        **_imports(modules, args.rounds),
         "load_average": [load_start, _load()],
         "cpus": os.cpu_count(),
     }
