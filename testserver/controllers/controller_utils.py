@@ -52,13 +52,16 @@ __all__ = [
     "ControllerExpectations",
     "ControllerRefManager",
     "PodControl",
+    "POD_CONTROLLER_UID_INDEX",
     "active_pods_deletion_order",
+    "add_pod_controller_uid_index",
     "compute_hash",
     "controller_ref_of",
     "filter_active_pods",
     "get_pod_from_template",
     "new_controller_ref",
     "pod_key",
+    "pods_owned_or_orphaned",
     "safe_encode_string",
     "slow_start_batch",
 ]
@@ -183,6 +186,35 @@ def pod_key(pod: Any) -> str:
     """``namespace/name`` of a pod (kube's ``PodKey``)."""
     meta = pod.metadata
     return f"{meta.namespace}/{meta.name}"
+
+
+POD_CONTROLLER_UID_INDEX = "workloads/controller-uid"
+"""Pod index: ``<namespace>/<controller uid>``, ``<namespace>/`` for orphans (kube's
+``PodControllerUIDIndex`` idea: a controller reads its own pods and the orphans it may adopt instead
+of every pod of the namespace)."""
+
+
+def _pod_controller_uid(obj: Any) -> list[str]:
+    meta = getattr(obj, "metadata", None)
+    if meta is None:
+        return []
+    ref = get_controller_of_no_copy(obj)
+    return [f"{meta.namespace or ''}/{(ref.uid or '') if ref is not None else ''}"]
+
+
+def add_pod_controller_uid_index(informer: Any) -> None:
+    """Add :data:`POD_CONTROLLER_UID_INDEX` to a pod informer (once; the controllers share it)."""
+    if POD_CONTROLLER_UID_INDEX not in informer.get_indexer().get_indexers():
+        informer.add_indexers({POD_CONTROLLER_UID_INDEX: _pod_controller_uid})
+
+
+def pods_owned_or_orphaned(informer: Any, namespace: str, uid: str) -> list[Pod]:
+    """The cached pods of ``namespace`` controlled by ``uid`` plus the orphans: every pod a claim
+    can keep or adopt (pods controlled by others are never claimed)."""
+    indexer = informer.get_indexer()
+    owned: list[Pod] = indexer.by_index(POD_CONTROLLER_UID_INDEX, f"{namespace}/{uid}")
+    orphans: list[Pod] = indexer.by_index(POD_CONTROLLER_UID_INDEX, f"{namespace}/")
+    return [*owned, *orphans]
 
 
 def filter_active_pods(pods: Iterable[Pod]) -> list[Pod]:

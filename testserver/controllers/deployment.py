@@ -51,7 +51,9 @@ from pyclientgo.tools.record import EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING, Event
 from testserver.controllers import deployment_util as du
 from testserver.controllers.context import ControllerContext
 from testserver.controllers.controller_utils import (
+    POD_CONTROLLER_UID_INDEX,
     ControllerRefManager,
+    add_pod_controller_uid_index,
     compute_hash,
     controller_ref_of,
     new_controller_ref,
@@ -193,6 +195,8 @@ class DeploymentController:
         self.d_lister = deployments.lister
         self.rs_lister = replica_sets.lister
         self.pod_lister = pods.lister
+        self.pod_informer = pods.informer
+        add_pod_controller_uid_index(pods.informer)
         self._selectors: dict[tuple[str, int], Selector] = {}
         self.controller = Controller(
             "deployment",
@@ -287,12 +291,18 @@ class DeploymentController:
 
     def pod_map(self, d: Deployment, rss: list[ReplicaSet]) -> dict[str, list[Pod]]:
         """The Deployment's pods by the uid of their ReplicaSet (kube's ``getPodMapForDeployment``)."""
-        result: dict[str, list[Pod]] = {_uid(rs): [] for rs in rss}
-        for pod in self.pod_lister.pods(str(d.metadata.namespace)).list(self.selector_of(d)):  # type: ignore[union-attr]
-            ref = controller_ref_of(pod)
-            if ref is not None and ref.uid in result:
-                result[ref.uid].append(pod)
-        return result
+        ns = str(d.metadata.namespace) if d.metadata is not None else ""
+        indexer = self.pod_informer.get_indexer()
+        # kube lists the pods by the Deployment's selector and groups them by controller; the
+        # controller-uid index gives each ReplicaSet's pods directly
+        return {
+            _uid(rs): [
+                p
+                for p in indexer.by_index(POD_CONTROLLER_UID_INDEX, f"{ns}/{_uid(rs)}")
+                if self.selector_of(d).matches(dict((p.metadata.labels if p.metadata else None) or {}))
+            ]
+            for rs in rss
+        }
 
     # -- writes -----------------------------------------------------------------------------------
 

@@ -42,10 +42,12 @@ from testserver.controllers.controller_utils import (
     ControllerRefManager,
     PodControl,
     active_pods_deletion_order,
+    add_pod_controller_uid_index,
     controller_ref_of,
     filter_active_pods,
     new_controller_ref,
     pod_key,
+    pods_owned_or_orphaned,
     slow_start_batch,
 )
 
@@ -266,6 +268,8 @@ class ReplicaSetController:
         self.set_lister = informer.lister
         self.set_informer: SharedIndexInformer = informer.informer
         self.pod_lister = pods.lister
+        self.pod_informer: SharedIndexInformer = pods.informer
+        add_pod_controller_uid_index(pods.informer)
         self._recorder_ctx = ctx
         self._pod_control: PodControl | None = None
         self._selectors: dict[tuple[str, int], Selector] = {}
@@ -347,8 +351,9 @@ class ReplicaSetController:
             return Result()
         needs_sync = self.expectations.satisfied_expectations(key)
         selector = self.selector_of(owner)
-        all_pods = self.pod_lister.pods(ns).list()
-        active = filter_active_pods(all_pods)
+        # kube lists every pod of the namespace; only our own pods and orphans can be claimed, so
+        # the index gives the same set without walking the pods of other controllers
+        active = filter_active_pods(pods_owned_or_orphaned(self.pod_informer, ns, str(owner.metadata.uid)))
         pods = await self._claim_pods(owner, selector, active)
         manage_err: BaseException | None = None
         if needs_sync and owner.metadata.deletion_timestamp is None:

@@ -207,8 +207,13 @@ async def test_adoption_and_deletion_order(cs: AsyncClientset) -> None:
         return names == ready_names
 
     await wait_until(settled, timeout=60, what="orphans adopted then deleted first")
-    events = await events_for(cs, ns, "web")
-    deleted = sorted(e.message for e in events if e.reason == "SuccessfulDelete")
+
+    async def two_deletes() -> list[str] | None:
+        found = sorted(e.message for e in await events_for(cs, ns, "web") if e.reason == "SuccessfulDelete")
+        return found if len(found) >= 2 else None
+
+    # events are written in the background: wait for both
+    deleted = await wait_until(two_deletes, what="two SuccessfulDelete events")
     assert deleted == ["Deleted pod: pending", "Deleted pod: unscheduled"]
 
 
@@ -252,8 +257,12 @@ async def test_failed_create_by_quota(cs: AsyncClientset) -> None:
     cond = await wait_until(failure, timeout=60, what="ReplicaFailure condition")
     assert cond.status == "True" and cond.reason == "FailedCreate"
     assert "exceeded quota" in cond.message
-    events = [e for e in await events_for(cs, ns, "web") if e.reason == "FailedCreate"]
-    assert events and events[0].type == "Warning"
+
+    async def failed_creates() -> list[Any] | None:
+        return [e for e in await events_for(cs, ns, "web") if e.reason == "FailedCreate"] or None
+
+    events = await wait_until(failed_creates, what="FailedCreate event")
+    assert events[0].type == "Warning"
     assert events[0].message.startswith("Error creating: ") and "exceeded quota" in events[0].message
     assert len(await pods_of(cs, ns, "app=web")) == 2
 
