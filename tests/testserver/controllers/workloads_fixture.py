@@ -129,7 +129,12 @@ def workload_cluster(
     binder: Binder | None = None
     try:
         kubelet = KubeletProcess(
-            cluster.kubeconfig, node_name="wl", nodes=nodes, data_dir=data_dir / "kubelet"
+            # start-up on a loaded machine can take a while: a generous deadline, not a sleep
+            cluster.kubeconfig,
+            node_name="wl",
+            nodes=nodes,
+            data_dir=data_dir / "kubelet",
+            startup_timeout=90,
         )
         kubelet.start()
         names = [f"wl-{i}" for i in range(nodes)] if nodes > 1 else ["wl"]
