@@ -507,10 +507,19 @@ class _JobHandler:
 
     def create(self, obj: Any, queue: RequestQueue) -> None:
         queue.add(Request(obj.metadata.namespace, obj.metadata.name))
+        if _finished(obj):
+            self.owner.enqueue_orphans_of(obj)  # kube's cleanupPodFinalizers (a backup)
 
     def update(self, old: Any, new: Any, queue: RequestQueue) -> None:
+        """A spec change syncs at once; a status-only update (same generation, typically our own
+        write) is batched as pod events are (kube's ``updateJob``)."""
         ns, name = new.metadata.namespace, new.metadata.name
-        queue.add(Request(ns, name))
+        if (old.metadata.generation or 0) == (new.metadata.generation or 0):
+            self.owner.controller.queue.add_after(Request(ns, name), SYNC_JOB_BATCH_PERIOD)
+        else:
+            queue.add(Request(ns, name))
+        if _finished(new):
+            self.owner.enqueue_orphans_of(new)
         # a changed activeDeadlineSeconds is checked again at the new deadline
         spec, old_spec = new.spec, old.spec
         ads = spec.active_deadline_seconds if spec is not None else None
