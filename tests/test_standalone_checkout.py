@@ -19,8 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Paths that leave the checkout: a sibling folder of the repository, or this machine's layout.
-_OUTSIDE = re.compile(r"\.\./shared\b|/work/(?:shared|main)\b")
+# Paths that leave the checkout: a sibling folder of the repository, this machine's layout, or a
+# tool at a fixed place instead of on PATH.
+_OUTSIDE = re.compile(r"\.\./shared\b|/work/(?:shared|main)\b|/usr/(?:local/)?bin/kubectl\b")
 _CHECKED_SUFFIXES = {".py", ".sh", ".toml", ".cfg", ".ini", ".yaml", ".yml"}
 
 

@@ -21,7 +21,7 @@ import pytest
 from testserver.etcd_process import EtcdProcess
 from testserver.testing import TestServer
 
-KUBECTL = "/usr/bin/kubectl"
+KUBECTL = shutil.which("kubectl") or "kubectl"
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""The real /usr/bin/kubectl against the API server over TLS with the generated kubeconfig."""
+"""The real kubectl (found on PATH) against the API server over TLS with the generated kubeconfig."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 import uuid
@@ -13,7 +14,7 @@ import yaml
 
 from testserver.testing import TestServer
 
-KUBECTL = "/usr/bin/kubectl"
+KUBECTL = shutil.which("kubectl") or "kubectl"
 
 DEPLOYMENT = """
 apiVersion: apps/v1

@@ -1,4 +1,4 @@
-"""The real /usr/bin/kubectl with a CRD: apply, wait Established, custom resources through short
+"""The real kubectl (found on PATH) with a CRD: apply, wait Established, custom resources through short
 names and printer columns, validation errors, pruning (Strict and --validate=false), defaults,
 status and scale subresources, explain, and deleting the CRD with its objects."""
 

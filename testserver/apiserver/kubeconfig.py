@@ -1,4 +1,4 @@
-"""The admin kubeconfig the server writes: usable by /usr/bin/kubectl and pyclientgo as is."""
+"""The admin kubeconfig the server writes: usable by kubectl and pyclientgo as is."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ held by a finalizer."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 
@@ -14,7 +15,7 @@ from pyclientgo.api.core.v1 import ConfigMap, Namespace, Pod
 from pyclientgo.errors import NotFound
 from pyclientgo.kubernetes import AsyncClientset
 
-KUBECTL = "/usr/bin/kubectl"
+KUBECTL = shutil.which("kubectl") or "kubectl"
 
 CRD = """
 apiVersion: apiextensions.k8s.io/v1
