@@ -221,6 +221,7 @@ def build_proxier(args: argparse.Namespace, mode: str) -> Proxier:
             ),
             dry_run=args.dry_run,
             netns=args.nft_netns,
+            full_sync_period=args.sync_period,
         )
     return UserspaceProxier(
         nodeport_addresses=_nodeport_listen_addresses(args.nodeport_addresses, args.ip_family),

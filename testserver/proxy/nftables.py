@@ -9,22 +9,26 @@ marks; ``external-``/``local-`` chains for NodePorts and ``Local`` traffic polic
 through per-endpoint dynamic sets with a timeout; ``no-endpoint-services``/``no-endpoint-nodeports``
 rejecting (or dropping) traffic to Services without endpoints.
 
-The transaction creates the table, deletes it and writes it anew, so it replaces whatever was
-there atomically (unlike kube, which patches chains in place, ClientIP affinity sets restart
-empty on each sync). :class:`NftablesProxier` runs it with ``nft -f -`` (optionally inside a
-network namespace, for tests) or, with ``dry_run``, prints it.
+A full sync (the first, then every ``full_sync_period``, and after a failure) creates the table,
+deletes it and writes it anew in one transaction, so it replaces whatever was there atomically
+(ClientIP affinity sets restart empty then). Between full syncs a sync is partial, as kube's: only
+the chains of the service ports whose Service or endpoints changed are flushed and rewritten, map
+elements are added and deleted by difference, and chains and affinity sets no longer used are
+deleted — still one transaction. :class:`NftablesProxier` runs it with ``nft -f -`` (optionally
+inside a network namespace, for tests) or, with ``dry_run``, prints it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import functools
 import hashlib
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -89,9 +93,15 @@ class NftablesOptions:
     """``--nodeport-addresses`` as addresses; empty: NodePorts on every local address."""
 
 
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+@functools.lru_cache(maxsize=200_000)
 def _hash_and_truncate(name: str) -> str:
-    digest = base64.b32encode(hashlib.sha256(name.encode()).digest()).decode()
-    out = f"{digest[:8]}-{name}"
+    # the first 8 base32 characters of the sha256 are the encoding of its first 5 bytes
+    head = int.from_bytes(hashlib.sha256(name.encode()).digest()[:5], "big")
+    digest = "".join(_B32[(head >> shift) & 31] for shift in range(35, -1, -5))
+    out = f"{digest}-{name}"
     if len(out) > _CHAIN_NAME_BASE_MAX:
         out = out[: _CHAIN_NAME_BASE_MAX - 3] + "..."
     return out
@@ -121,8 +131,10 @@ class _Tx:
     chains: list[str] = field(default_factory=list)
     chain_set: set[str] = field(default_factory=set)
     sets: list[str] = field(default_factory=list)
+    set_names: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
-    elements: list[str] = field(default_factory=list)
+    elements: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(container, key) → its ``add element`` command."""
 
     def chain(self, name: str, spec: str = "") -> None:
         if name in self.chain_set:
@@ -137,7 +149,28 @@ class _Tx:
     def element(self, container: str, key: str, value: str | None = None, comment: str | None = None) -> None:
         c = f' comment "{comment}"' if comment else ""
         v = f" : {value}" if value is not None else ""
-        self.elements.append(f"add element {self.table} {container} {{ {key}{c}{v} }}")
+        self.elements.setdefault((container, key), f"add element {self.table} {container} {{ {key}{c}{v} }}")
+
+
+@dataclass(frozen=True)
+class _Family:
+    ipx: str
+    addr_type: str
+    no_localhost: str
+    table: str
+    mark: str
+
+
+def _family(o: NftablesOptions) -> _Family:
+    v6 = o.ip_family == "IPv6"
+    ipx = "ip6" if v6 else "ip"
+    return _Family(
+        ipx=ipx,
+        addr_type="ipv6_addr" if v6 else "ipv4_addr",
+        no_localhost="ip6 daddr != ::1" if v6 else "ip daddr != 127.0.0.0/8",
+        table=f"{ipx} kube-proxy",
+        mark=f"{1 << o.masquerade_bit:#08x}",
+    )
 
 
 def render_ruleset(
@@ -145,17 +178,41 @@ def render_ruleset(
 ) -> str:
     """The whole ``nft -f -`` transaction for these services and endpoints."""
     o = options or NftablesOptions()
-    v6 = o.ip_family == "IPv6"
-    ipx, addr_type = ("ip6", "ipv6_addr") if v6 else ("ip", "ipv4_addr")
-    no_localhost = "ip6 daddr != ::1" if v6 else "ip daddr != 127.0.0.0/8"
-    table = f"{ipx} kube-proxy"
-    mark = f"{1 << o.masquerade_bit:#08x}"
-    tx = _Tx(table)
+    fam = _family(o)
+    services = [
+        render_service(service_map[spn], endpoints_map.get(spn, []), o) for spn in sorted(service_map)
+    ]
+    return _full_transaction(_static_tx(o), services, fam.table)
+
+
+def _full_transaction(static: _Tx, services: list[_Tx], table: str) -> str:
+    """Replace the table with the static part and every service's part, objects before their users."""
     head = [
         f'add table {table} {{ comment "rules for kube-proxy" ; }}',
         f"delete table {table}",
         f'add table {table} {{ comment "rules for kube-proxy" ; }}',
     ]
+    parts = [static, *services]
+    elements: dict[tuple[str, str], str] = {}
+    for part in parts:
+        for k, line in part.elements.items():
+            elements.setdefault(k, line)
+    lines = head
+    for part in parts:
+        lines += part.chains
+    for part in parts:
+        lines += part.sets
+    for part in parts:
+        lines += part.rules
+    lines += elements.values()
+    return "\n".join(lines) + "\n"
+
+
+def _static_tx(o: NftablesOptions) -> _Tx:
+    """The base chains, jumps, sets and maps every ruleset has."""
+    fam = _family(o)
+    ipx, addr_type, no_localhost, table, mark = fam.ipx, fam.addr_type, fam.no_localhost, fam.table, fam.mark
+    tx = _Tx(table)
     for name, typ, hook, prio in _BASE_CHAINS:
         tx.chain(name, f" {{ type {typ} hook {hook} priority {prio} ; }}")
     for dst, src, extra in _JUMP_CHAINS:
@@ -218,31 +275,22 @@ def render_ruleset(
         tx.rule(
             "services", f"fib daddr type local {no_localhost} meta l4proto . th dport vmap @service-nodeports"
         )
-    seen_cluster_ips: set[str] = set()
-    for spn in sorted(service_map):
-        _render_service(
-            tx, service_map[spn], endpoints_map.get(spn, []), o, ipx, addr_type, mark, seen_cluster_ips
-        )
-    return "\n".join([*head, *tx.chains, *tx.sets, *tx.rules, *tx.elements]) + "\n"
+    return tx
 
 
-def _render_service(
-    tx: _Tx,
-    svc: ServicePortInfo,
-    all_endpoints: list[EndpointInfo],
-    o: NftablesOptions,
-    ipx: str,
-    addr_type: str,
-    mark: str,
-    seen_cluster_ips: set[str],
-) -> None:
+def render_service(svc: ServicePortInfo, all_endpoints: list[EndpointInfo], o: NftablesOptions) -> _Tx:
+    """The chains, sets, rules and map elements of one service port."""
+    fam = _family(o)
+    ipx, addr_type = fam.ipx, fam.addr_type
+    tx = _Tx(fam.table)
     spn = svc.name
     protocol = svc.protocol.lower()
     name_str = str(spn)
     base = service_chain_base(spn)
     cluster_eps, local_eps, reachable, has_endpoints = categorize_endpoints(all_endpoints, svc)
+    bases = {ep: endpoint_chain_base(spn, ep) for ep in reachable}
     for ep in reachable:
-        tx.chain(endpoint_chain_name(spn, ep))
+        tx.chain("endpoint-" + bases[ep])
     cluster_chain, local_chain, external_chain = "service-" + base, "local-" + base, "external-" + base
     uses_cluster_chain = bool(cluster_eps) and svc.uses_cluster_endpoints
     if uses_cluster_chain:
@@ -265,9 +313,7 @@ def _render_service(
         internal_verdict = "" if has_internal else "drop"
         external_verdict = "" if has_external else "drop"
 
-    if svc.cluster_ip not in seen_cluster_ips:
-        seen_cluster_ips.add(svc.cluster_ip)
-        tx.element("cluster-ips", svc.cluster_ip)
+    tx.element("cluster-ips", svc.cluster_ip)
     key = f"{svc.cluster_ip} . {protocol} . {svc.port}"
     if has_internal:
         tx.element("service-ips", key, f"goto {internal_chain}")
@@ -321,33 +367,40 @@ def _render_service(
 
     if svc.session_affinity_client_ip:
         for ep in reachable:
+            set_name = f"affinity-{bases[ep]}"
+            tx.set_names.append(set_name)
             tx.sets.append(
-                f"add set {tx.table} affinity-{endpoint_chain_base(spn, ep)} {{ type {addr_type} ; "
+                f"add set {tx.table} {set_name} {{ type {addr_type} ; "
                 f"flags dynamic,timeout ; timeout {svc.sticky_max_age_seconds}s ; }}"
             )
     if uses_cluster_chain:
-        _service_to_endpoints(tx, svc, cluster_chain, cluster_eps, ipx)
+        _service_to_endpoints(tx, svc, cluster_chain, cluster_eps, ipx, bases)
     if uses_local_chain:
-        _service_to_endpoints(tx, svc, local_chain, local_eps, ipx)
+        _service_to_endpoints(tx, svc, local_chain, local_eps, ipx, bases)
     for ep in reachable:
-        chain = endpoint_chain_name(spn, ep)
+        chain = "endpoint-" + bases[ep]
         tx.rule(chain, f"{ipx} saddr {ep.ip} jump mark-for-masquerade")
         if svc.session_affinity_client_ip:
-            tx.rule(chain, f"update @affinity-{endpoint_chain_base(spn, ep)} {{ {ipx} saddr }}")
+            tx.rule(chain, f"update @affinity-{bases[ep]} {{ {ipx} saddr }}")
         tx.rule(chain, f"meta l4proto {protocol} dnat to {ep}")
+    return tx
 
 
 def _service_to_endpoints(
-    tx: _Tx, svc: ServicePortInfo, chain: str, endpoints: list[EndpointInfo], ipx: str
+    tx: _Tx,
+    svc: ServicePortInfo,
+    chain: str,
+    endpoints: list[EndpointInfo],
+    ipx: str,
+    bases: dict[EndpointInfo, str],
 ) -> None:
-    spn = svc.name
     if svc.session_affinity_client_ip:
         for ep in endpoints:
             tx.rule(
                 chain,
-                f"{ipx} saddr @affinity-{endpoint_chain_base(spn, ep)} goto {endpoint_chain_name(spn, ep)}",
+                f"{ipx} saddr @affinity-{bases[ep]} goto {'endpoint-' + bases[ep]}",
             )
-    vmap = " , ".join(f"{i} : goto {endpoint_chain_name(spn, ep)}" for i, ep in enumerate(endpoints))
+    vmap = " , ".join(f"{i} : goto {'endpoint-' + bases[ep]}" for i, ep in enumerate(endpoints))
     tx.rule(chain, f"numgen random mod {len(endpoints)} vmap {{ {vmap} }}")
 
 
@@ -383,35 +436,122 @@ class NftablesProxier:
         dry_run: bool = False,
         netns: str | None = None,
         out: TextIO | None = None,
+        full_sync_period: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.options = options or NftablesOptions()
         self.dry_run = dry_run
         self.netns = netns
         """Run nft inside this network namespace (``ip netns exec``; tests)."""
         self.out = out or sys.stdout
-        self.last_ruleset = ""
+        self.full_sync_period = full_sync_period
+        """A full sync (the table replaced) at least this often; partial syncs in between."""
+        self._clock = clock
+        self.last_transaction = ""
+        """The last transaction sent to nft (or printed)."""
+        self.last_sync_full = False
+        self._static = _static_tx(self.options)
+        self._table = _family(self.options).table
+        self._rendered: dict[ServicePortName, tuple[ServicePortInfo, tuple[EndpointInfo, ...], _Tx]] = {}
+        self._applied: dict[ServicePortName, _Tx] | None = None
+        self._applied_elements: dict[tuple[str, str], str] = {}
+        self._last_full = 0.0
 
     def command(self, *args: str) -> list[str]:
         """The nft command line (inside the namespace if one is set)."""
         prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         return [*prefix, "nft", *args]
 
+    def _render(self, service_map: ServicePortMap, endpoints_map: EndpointsMap) -> dict[ServicePortName, _Tx]:
+        """Every service's part, re-rendered only where the service or its endpoints changed."""
+        out: dict[ServicePortName, _Tx] = {}
+        rendered: dict[ServicePortName, tuple[ServicePortInfo, tuple[EndpointInfo, ...], _Tx]] = {}
+        for spn in sorted(service_map):
+            svc, eps = service_map[spn], tuple(endpoints_map.get(spn, ()))
+            cached = self._rendered.get(spn)
+            if cached is not None and cached[0] == svc and cached[1] == eps:
+                rendered[spn] = cached
+            else:
+                rendered[spn] = (svc, eps, render_service(svc, list(eps), self.options))
+            out[spn] = rendered[spn][2]
+        self._rendered = rendered
+        return out
+
+    def _partial_transaction(
+        self, services: dict[ServicePortName, _Tx]
+    ) -> tuple[str, dict[tuple[str, str], str]]:
+        """Only what changed since the applied state: the changed services' chains flushed and
+        rewritten, map elements added/removed, chains and affinity sets no longer used deleted."""
+        assert self._applied is not None
+        t = self._table
+        applied = self._applied
+        changed = [tx for spn, tx in services.items() if applied.get(spn) is not tx]
+        new_chains = {n for tx in services.values() for n in tx.chain_set}
+        old_chains = {n for tx in applied.values() for n in tx.chain_set}
+        new_sets = {n for tx in services.values() for n in tx.set_names}
+        old_sets = {n for tx in applied.values() for n in tx.set_names}
+        elements: dict[tuple[str, str], str] = dict(self._static.elements)
+        for tx in services.values():
+            for k, line in tx.elements.items():
+                elements.setdefault(k, line)
+        lines = [f'add table {t} {{ comment "rules for kube-proxy" ; }}']
+        for tx in changed:
+            for name in tx.chain_set:
+                lines.append(f"add chain {t} {name}")
+                lines.append(f"flush chain {t} {name}")
+        stale_chains = sorted(old_chains - new_chains)
+        lines += [f"flush chain {t} {name}" for name in stale_chains]
+        for tx in changed:
+            lines += tx.sets
+            lines += tx.rules
+        for key, line in self._applied_elements.items():
+            if elements.get(key) != line:
+                lines.append(f"delete element {t} {key[0]} {{ {key[1]} }}")
+        for key, line in elements.items():
+            if self._applied_elements.get(key) != line:
+                lines.append(line)
+        lines += [f"delete set {t} {name}" for name in sorted(old_sets - new_sets)]
+        lines += [f"delete chain {t} {name}" for name in stale_chains]
+        return "\n".join(lines) + "\n", elements
+
     async def sync(self, service_map: ServicePortMap, endpoints_map: EndpointsMap) -> None:
-        """Render and apply (or print) the ruleset; raises on nft's failure."""
-        ruleset = render_ruleset(service_map, endpoints_map, self.options)
-        self.last_ruleset = ruleset
+        """Render and apply (or print) the changes; raises on nft's failure (the next sync is full)."""
+        services = self._render(service_map, endpoints_map)
+        now = self._clock()
+        full = self._applied is None or now - self._last_full >= self.full_sync_period
+        if full:
+            transaction = _full_transaction(self._static, list(services.values()), self._table)
+            elements = dict(self._static.elements)
+            for tx in services.values():
+                for k, line in tx.elements.items():
+                    elements.setdefault(k, line)
+        else:
+            transaction, elements = self._partial_transaction(services)
+        self.last_transaction = transaction
+        self.last_sync_full = full
         if self.dry_run:
-            self.out.write(ruleset)
+            self.out.write(transaction)
             self.out.write("\n")
             self.out.flush()
-            return
+        else:
+            try:
+                await self._run_nft(transaction)
+            except Exception:
+                self._applied = None  # the next sync rewrites everything
+                raise
+        self._applied = services
+        self._applied_elements = elements
+        if full:
+            self._last_full = now
+
+    async def _run_nft(self, transaction: str) -> None:
         proc = await asyncio.create_subprocess_exec(
             *self.command("-f", "-"),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        _, err = await proc.communicate(ruleset.encode())
+        _, err = await proc.communicate(transaction.encode())
         if proc.returncode != 0:
             raise RuntimeError(f"nft -f - failed ({proc.returncode}): {err.decode(errors='replace').strip()}")
 

@@ -75,6 +75,16 @@ def address(cs: Clientset, name: str) -> str:
     return service_listen_address(svc.spec.cluster_ip)
 
 
+def proxied_endpoints(proxy: ProxyProcess) -> float:
+    """kubeproxy_proxied_endpoints: the endpoints the last sync programmed."""
+    import httpx
+
+    for line in httpx.get(proxy.url + "/metrics", timeout=5).text.splitlines():
+        if line.startswith("kubeproxy_proxied_endpoints "):
+            return float(line.split()[1])
+    return 0.0
+
+
 def test_mode_logged(proxy: ProxyProcess) -> None:
     assert "using userspace proxy mode: --proxy-mode=userspace" in proxy.log_text()
 
@@ -86,7 +96,10 @@ def test_requests_are_balanced_over_backends(
     make_service(cs, "web", [{"port": 80, "targetPort": 8080}])
     slices_for(cs, "web", bs)
     addr = address(cs, "web")
-    wait_for(lambda: try_get(addr, 80), what="web served")
+    # the three slices may reach the proxy in different syncs: wait until all are in rotation
+    wait_for(
+        lambda: {try_get(addr, 80) for _ in range(6)} == {"web-0", "web-1", "web-2"}, what="web served by all"
+    )
     seen = {get(addr, 80) for _ in range(20)}
     assert len(seen) >= 2, seen
     assert seen <= {"web-0", "web-1", "web-2"}
@@ -162,12 +175,16 @@ def test_nodeport(proxy: ProxyProcess, cs: Clientset, backends: Callable[..., Ba
     node_port = svc.spec.ports[0].node_port
     assert node_port
     slices_for(cs, "np", bs)
-    wait_for(lambda: try_get("127.0.0.1", node_port), what="NodePort served")
+    wait_for(
+        lambda: {try_get("127.0.0.1", node_port) for _ in range(4)} == {"np-0", "np-1"},
+        what="NodePort served",
+    )
     seen = {get("127.0.0.1", node_port) for _ in range(10)}
     assert seen == {"np-0", "np-1"}
 
 
 def test_client_ip_affinity(proxy: ProxyProcess, cs: Clientset, backends: Callable[..., Backend]) -> None:
+    already = proxied_endpoints(proxy)
     bs = [backends(f"aff-{i}") for i in range(3)]
     make_service(
         cs,
@@ -178,6 +195,8 @@ def test_client_ip_affinity(proxy: ProxyProcess, cs: Clientset, backends: Callab
     )
     slices_for(cs, "sticky", bs)
     addr = address(cs, "sticky")
+    # all three slices synced (the listener's endpoints count in the proxy's metrics), then sticky
+    wait_for(lambda: proxied_endpoints(proxy) >= 3 + already, what="sticky's endpoints synced")
     first = wait_for(lambda: try_get(addr, 80), what="sticky served")
     assert {get(addr, 80) for _ in range(15)} == {first}
 
@@ -204,7 +223,10 @@ def test_udp(proxy: ProxyProcess, cs: Clientset, udp_backends: Callable[..., Udp
             except TimeoutError:
                 return None
 
-    wait_for(lambda: ask(b"ping"), what="UDP answered")
+    wait_for(
+        lambda: {ask(b"ping") for _ in range(4)} == {b"udp-0:ping", b"udp-1:ping"},
+        what="UDP answered by both",
+    )
     answers = {ask(b"hello") for _ in range(10)}
     assert answers == {b"udp-0:hello", b"udp-1:hello"}
 
