@@ -239,9 +239,10 @@ class GarbageCollector:
             tasks.append(asyncio.create_task(self._sync_loop(), name="gc-sync"))
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    self._failure = task.exception()
-                    raise task.exception()  # type: ignore[misc]
+                failure = None if task.cancelled() else task.exception()
+                if failure is not None:
+                    self._failure = failure
+                    raise failure
         finally:
             self.log.info("Shutting down controller garbagecollector")
             self.attempt_to_delete.shut_down()
