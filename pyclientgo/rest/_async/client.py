@@ -31,8 +31,11 @@ __all__ = ["AsyncRESTClient"]
 T = TypeVar("T")
 
 #: Connection pool sized for controllers: every watch holds a connection, so there is no cap on
-#: connections; idle ones are kept like client-go's MaxIdleConnsPerHost (25).
-DEFAULT_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=25, keepalive_expiry=90.0)
+#: connections. Idle ones are not capped either, only expired after 90 s: httpcore compares *all*
+#: connections (watches included) with ``max_keepalive_connections``, so a cap such as client-go's
+#: MaxIdleConnsPerHost (25) closed the idle connection after every request of a client holding more
+#: than 25 watches, and each next request paid a new TLS handshake.
+DEFAULT_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=90.0)
 #: Connect timeout when the Config sets no timeout.
 CONNECT_TIMEOUT = 30.0
 #: Added to a watch's ``timeoutSeconds`` to get its read timeout (a silent, half-open watch ends).
