@@ -122,6 +122,8 @@ class Zone:
         self._names: dict[str, dict[RdataType, list[str]]] = {}
         self._by_service: dict[tuple[str, str], Records] = {}
         self._ancestors: Counter[str] = Counter()
+        self.version = 0
+        """Bumped on every change (answer caches compare it)."""
         self.soa = dns.rrset.from_text(
             self.origin,
             ttl,
@@ -137,6 +139,7 @@ class Zone:
         """Replace the records of one Service (``None``: it was deleted)."""
         key = (namespace, name)
         with self._lock:
+            self.version += 1
             old = self._by_service.pop(key, {})
             for n in old:
                 self._names.pop(n, None)
