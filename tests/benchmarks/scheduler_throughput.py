@@ -41,6 +41,7 @@ import httpx
 from pyclientgo.api.core.v1 import Namespace, Node, Pod, ServiceAccount
 from pyclientgo.config import load_config
 from pyclientgo.kubernetes import AsyncClientset
+from testserver.scheduler.scheduler import API_CALLS_IN_FLIGHT
 from testserver.scheduler.testing import SchedulerProcess, make_node, parse_metrics
 from testserver.testing import TestServer
 
@@ -179,6 +180,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             await _run_all([cs.core_v1.nodes().create(_node(i)) for i in range(args.nodes)], CREATORS)
             pods = [_pod(i, args.affinity) for i in range(args.pods)]
             sched_args = ["--kube-api-qps", str(args.qps), "--kube-api-burst", str(args.burst)]
+            if args.api_calls_in_flight is not None:
+                sched_args += ["--api-calls-in-flight", str(args.api_calls_in_flight)]
             process = SchedulerProcess(
                 server.kubeconfig, *sched_args, data_dir=data / "scheduler", profile_to=args.profile
             )
@@ -187,6 +190,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "nodes": args.nodes,
                 "pods": args.pods,
                 "affinity": args.affinity,
+                "api_calls_in_flight": args.api_calls_in_flight or API_CALLS_IN_FLIGHT,
             }
             if args.mode == "prestart":
                 await _run_all([cs.core_v1.pods(NAMESPACE).create(p) for p in pods], CREATORS)
@@ -244,6 +248,7 @@ def main() -> None:
     parser.add_argument("--affinity", action="store_true", help="pod anti-affinity and topology spread")
     parser.add_argument("--qps", type=float, default=5000.0, help="the scheduler's --kube-api-qps")
     parser.add_argument("--burst", type=int, default=5000, help="the scheduler's --kube-api-burst")
+    parser.add_argument("--api-calls-in-flight", type=int, default=None, help="the scheduler's flag")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--profile", default=None, help="cProfile the scheduler into this file")
     args = parser.parse_args()

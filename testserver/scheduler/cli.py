@@ -41,7 +41,7 @@ from pyclientgo.tools.record import EventsV1Recorder
 from testserver.scheduler.config import SchedulerConfiguration, load_configuration
 from testserver.scheduler.defaultselector import DefaultSelector
 from testserver.scheduler.framework import Plugin
-from testserver.scheduler.scheduler import Scheduler
+from testserver.scheduler.scheduler import API_CALLS_IN_FLIGHT, Scheduler
 
 __all__ = ["COMPONENT_NAME", "configure_parser", "run", "setup_scheduler"]
 
@@ -66,6 +66,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scheduler")
     group.add_argument("--config", default=None, help="path to a KubeSchedulerConfiguration file")
     group.add_argument(
+        "--api-calls-in-flight",
+        type=int,
+        default=API_CALLS_IN_FLIGHT,
+        help=f"bindings/status updates/preemptions sent at once (testserver only; default {API_CALLS_IN_FLIGHT})",
+    )
+    group.add_argument(
         "--exit-with-parent",
         action="store_true",
         help="stop (SIGTERM to itself) when the parent process exits (tests, testserver up)",
@@ -87,9 +93,16 @@ def setup_scheduler(
     ctx: ComponentContext,
     config: SchedulerConfiguration,
     plugin_registry: Mapping[str, type[Plugin]] | None = None,
+    api_calls_in_flight: int = API_CALLS_IN_FLIGHT,
 ) -> Scheduler:
     """Build the scheduler on a running component: informers, handlers, the leader-only loop."""
-    sched = Scheduler(ctx.clientset, config, plugin_registry=plugin_registry, registry=ctx.registry)
+    sched = Scheduler(
+        ctx.clientset,
+        config,
+        plugin_registry=plugin_registry,
+        registry=ctx.registry,
+        api_calls_in_flight=api_calls_in_flight,
+    )
     instance = f"{COMPONENT_NAME}-{socket.gethostname()}-{os.getpid()}"
     recorders = {
         name: EventsV1Recorder(ctx.clientset, reporting_controller=name, reporting_instance=instance)
@@ -152,6 +165,8 @@ def run(args: argparse.Namespace, plugin_registry: Mapping[str, type[Plugin]] | 
     try:
         component = component_options_from_args(args, name=COMPONENT_NAME)
         config = load_configuration(args.config)
+        if args.api_calls_in_flight <= 0:
+            raise ValueError(f"--api-calls-in-flight: must be positive, got {args.api_calls_in_flight}")
         Scheduler(None, config, plugin_registry=plugin_registry)  # a bad profile fails here, before starting
     except (ValueError, OSError) as err:
         logging.getLogger(COMPONENT_NAME).error("%s", err)
@@ -161,6 +176,6 @@ def run(args: argparse.Namespace, plugin_registry: Mapping[str, type[Plugin]] | 
         _exit_with_parent()
 
     async def setup(ctx: ComponentContext) -> None:
-        setup_scheduler(ctx, config, plugin_registry)
+        setup_scheduler(ctx, config, plugin_registry, args.api_calls_in_flight)
 
     return run_component_sync(component, setup)

@@ -59,8 +59,7 @@ class SchedulerConfiguration:
     pod_initial_backoff_seconds: float = 1.0
     pod_max_backoff_seconds: float = 10.0
     parallelism: int = 16
-    """kube's ``parallelism``; here the most API calls (bindings, status updates, preemptions) in flight,
-    so that the connection pool reuses its connections instead of opening one per pod."""
+    """kube's ``parallelism`` (validated as kube does; this scheduler filters and scores in one thread)."""
     leader_election: dict[str, Any] = field(default_factory=dict)
     client_connection: dict[str, Any] = field(default_factory=dict)
 
