@@ -7,16 +7,21 @@ A connection (TCP) or a client's datagrams (UDP) go to the next ready endpoint r
 (:class:`LoadBalancerRR`), or to the endpoint a client was last sent to when the Service has
 ``sessionAffinity: ClientIP`` (for ``timeoutSeconds``). An endpoint that refuses a connection is
 skipped and the next one tried, each once; a connection to a Service without endpoints is reset at
-once.
+once. Once connected, a TCP connection's bytes move in the kernel with splice(2), one thread per
+direction (asyncio piping where splice is missing).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import ipaddress
 import logging
+import os
 import socket
 import struct
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,13 +178,25 @@ class _ClientPipe(_Pipe):
                 return
             tried.add(endpoint)
             host, port = _split(endpoint)
+            upstream_sock = socket.socket(
+                socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM
+            )
+            upstream_sock.setblocking(False)
             try:
-                _, upstream = await asyncio.wait_for(
-                    loop.create_connection(_Pipe, host, port), self.proxier.connect_timeout
+                await asyncio.wait_for(
+                    loop.sock_connect(upstream_sock, (host, port)), self.proxier.connect_timeout
                 )
             except (OSError, TimeoutError) as err:
+                upstream_sock.close()
                 _log.debug("%s: endpoint %s failed (%s), trying the next", self.key[0], endpoint, err)
                 continue
+            if self.transport is None:
+                upstream_sock.close()
+                return
+            if _HAVE_SPLICE:
+                self._splice(upstream_sock)
+                return
+            _, upstream = await loop.create_connection(_Pipe, sock=upstream_sock)
             if self.transport is None:
                 if upstream.transport is not None:
                     upstream.transport.close()
@@ -187,6 +204,61 @@ class _ClientPipe(_Pipe):
             upstream.peer, self.peer = self, upstream
             self.transport.resume_reading()
             return
+
+    def _splice(self, upstream: socket.socket) -> None:
+        """Hand both connections to two threads moving bytes with splice(2) (no copy through Python)."""
+        assert self.transport is not None
+        client_sock = self.transport.get_extra_info("socket")
+        client = socket.socket(fileno=os.dup(client_sock.fileno()))
+        self.transport.close()  # closes asyncio's descriptor; the duplicate keeps the connection
+        self.transport = None
+        client.setblocking(True)
+        upstream.setblocking(True)
+        _SpliceRelay(client, upstream).start()
+
+
+_HAVE_SPLICE = hasattr(os, "splice")
+_F_SETPIPE_SZ = 1031
+
+
+class _SpliceRelay:
+    """Two threads, one per direction, each splicing socket → pipe → socket until EOF."""
+
+    def __init__(self, a: socket.socket, b: socket.socket) -> None:
+        self.a, self.b = a, b
+        self._left = 2
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for src, dst in ((self.a, self.b), (self.b, self.a)):
+            threading.Thread(target=self._pump, args=(src, dst), name="userspace-splice", daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        r, w = os.pipe()
+        try:
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(w, _F_SETPIPE_SZ, 1 << 20)
+            while True:
+                n = os.splice(src.fileno(), w, 1 << 20)
+                if n == 0:
+                    break
+                while n:
+                    n -= os.splice(r, dst.fileno(), n)
+            with contextlib.suppress(OSError):
+                dst.shutdown(socket.SHUT_WR)
+        except OSError:  # reset: stop the other direction too
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            os.close(r)
+            os.close(w)
+            with self._lock:
+                self._left -= 1
+                last = self._left == 0
+            if last:
+                self.a.close()
+                self.b.close()
 
 
 def _reset(transport: asyncio.Transport) -> None:
