@@ -6,7 +6,8 @@
   EndpointSlice update reaching the proxier's handler (as the informer delivers it) until the sync
   that programs it has returned from ``nft -f -`` (applied in a network namespace the benchmark creates
   when nft can be used, else dry-run: ``nft_applied`` says which); ``--changes`` updates, one sync each
-  (partial syncs); ``full_sync_1000x10_seconds``: the first (full) sync;
+  (partial syncs); ``of_which_nft_ms_p50``: the ``nft -f -`` process alone; ``full_sync_1000x10_seconds``:
+  the first (full) sync;
 - ``userspace_throughput_ratio``: bytes/s through the userspace proxier (in its own process) over bytes/s
   of a direct loopback connection, one TCP stream of ``--megabytes``; ``userspace_added_latency_us``:
   the median round trip of 1-byte ping-pongs through the proxier minus the direct one;
@@ -118,6 +119,16 @@ async def _programming(changes: int, netns: str | None) -> dict[str, Any]:
         await proxy.sync_proxy_rules()
         full = time.perf_counter() - start
         lat: list[float] = []
+        nft_ms: list[float] = []
+        run_nft = proxier._run_nft
+
+        async def timed(transaction: str) -> None:
+            t = time.perf_counter()
+            await run_nft(transaction)
+            nft_ms.append((time.perf_counter() - t) * 1000)
+
+        if netns is not None:
+            proxier._run_nft = timed  # type: ignore[method-assign]
         for n in range(changes):
             i = (n * 37) % 1000
             t0 = time.perf_counter()
@@ -132,6 +143,7 @@ async def _programming(changes: int, netns: str | None) -> dict[str, Any]:
         "slice_change_to_rules_ms_p99": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))], 2),
         "changes": changes,
         "nft_applied": netns is not None,
+        "of_which_nft_ms_p50": round(statistics.median(nft_ms), 2) if nft_ms else None,
     }
 
 

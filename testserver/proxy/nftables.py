@@ -466,7 +466,7 @@ class NftablesProxier:
         """Every service's part, re-rendered only where the service or its endpoints changed."""
         out: dict[ServicePortName, _Tx] = {}
         rendered: dict[ServicePortName, tuple[ServicePortInfo, tuple[EndpointInfo, ...], _Tx]] = {}
-        for spn in sorted(service_map):
+        for spn in service_map:  # map order; a full transaction sorts
             svc, eps = service_map[spn], tuple(endpoints_map.get(spn, ()))
             cached = self._rendered.get(spn)
             if cached is not None and cached[0] == svc and cached[1] == eps:
@@ -520,7 +520,9 @@ class NftablesProxier:
         now = self._clock()
         full = self._applied is None or now - self._last_full >= self.full_sync_period
         if full:
-            transaction = _full_transaction(self._static, list(services.values()), self._table)
+            transaction = _full_transaction(
+                self._static, [services[n] for n in sorted(services)], self._table
+            )
             elements = dict(self._static.elements)
             for tx in services.values():
                 for k, line in tx.elements.items():
