@@ -4,7 +4,12 @@
 
     testserver apiserver [--bind 127.0.0.1] [--port 6443] [--data-dir DIR]
                          [--storage memory|sqlite:PATH|etcd://HOST:PORT] [--kubeconfig PATH]
-    testserver up        [same flags]   # the API server (more components in later issues)
+    testserver controller-manager|scheduler|kubelet|proxy|dns [their kube flags]
+    testserver up        [the API server's flags] [--nodes N] [--fake-nodes M] [--detach] ...
+    testserver down      [--data-dir DIR]
+
+Only the chosen subcommand's module is imported: a component's start does not pay for the others'
+imports, and one component that does not import breaks only itself.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main"]
+__all__ = ["add_apiserver_flags", "apiserver_options", "main"]
 
 
 def _positive_int(value: str) -> int:
@@ -44,7 +49,8 @@ def _port_range(value: str) -> str:
     return f"{first}-{last}"
 
 
-def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
+def add_apiserver_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of ``testserver apiserver`` (also taken by ``testserver up``)."""
     p.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=6443, help="port (default 6443; 0 = any free port)")
     p.add_argument(
@@ -107,7 +113,8 @@ def _add_apiserver_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _options(args: argparse.Namespace) -> object:
+def apiserver_options(args: argparse.Namespace) -> object:
+    """The API server's ``ServerOptions`` from :func:`add_apiserver_flags`' arguments."""
     from testserver.apiserver.server import ServerOptions
 
     return ServerOptions(
@@ -132,72 +139,52 @@ def _options(args: argparse.Namespace) -> object:
     )
 
 
-# Each reference component lives in its own package with a ``cli`` module exposing
+# Each command but ``apiserver`` lives in a module exposing
 # ``configure_parser(parser: argparse.ArgumentParser) -> None`` and ``run(args) -> int``.
-# A component whose package does not exist yet is simply not offered.
-_COMPONENTS: dict[str, tuple[str, str]] = {
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("testserver.cluster.cli", "run a local cluster: the API server and every reference component"),
+    "down": ("testserver.cluster.down_cli", "stop a cluster started with `up --detach`"),
     "controller-manager": ("testserver.controllers.cli", "run the controller-manager"),
     "scheduler": ("testserver.scheduler.cli", "run the scheduler"),
     "kubelet": ("testserver.kubelet.cli", "run a kubelet (real or fake nodes)"),
     "proxy": ("testserver.proxy.cli", "run the service proxy"),
     "dns": ("testserver.dns.cli", "run the cluster DNS server"),
-    "down": ("testserver.cluster.down_cli", "stop a cluster started with `up --detach`"),
 }
+_APISERVER_HELP = "run the API server"
 
 
-def _component_module(module_name: str) -> Any | None:
-    import importlib
-    import importlib.util
-
-    try:
-        if importlib.util.find_spec(module_name) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(module_name)
+def _chosen_command(argv: list[str]) -> str | None:
+    """The subcommand ``argv`` names (the first argument that is not an option)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = _chosen_command(argv)
     parser = argparse.ArgumentParser(prog="testserver", description="The pyclientgo reference cluster.")
     sub = parser.add_subparsers(dest="command", required=True)
-    api = sub.add_parser("apiserver", help="run the API server")
-    _add_apiserver_flags(api)
-    up_module = _component_module("testserver.cluster.cli")
-    up = sub.add_parser("up", help="run a local cluster: the API server and every reference component")
-    if up_module is not None:
-        up_module.configure_parser(up)
-    else:
-        _add_apiserver_flags(up)
-        up.add_argument(
-            "--with-example", action="store_true", help="(reserved: start the example controller)"
-        )
-    modules: dict[str, Any] = {}
-    for command, (module_name, help_text) in _COMPONENTS.items():
-        module = _component_module(module_name)
-        if module is None:
-            continue
-        modules[command] = module
-        module.configure_parser(sub.add_parser(command, help=help_text))
+    api = sub.add_parser("apiserver", help=_APISERVER_HELP)
+    if chosen == "apiserver":
+        add_apiserver_flags(api)
+    module: Any = None
+    for command, (module_name, help_text) in _COMMANDS.items():
+        command_parser = sub.add_parser(command, help=help_text)
+        if command == chosen:
+            import importlib
+
+            module = importlib.import_module(module_name)
+            module.configure_parser(command_parser)
     args = parser.parse_args(argv)
-    if args.command in modules:
-        return int(modules[args.command].run(args))
-    if args.command == "up" and up_module is not None:
-        return int(up_module.run(args))
+    if module is not None:
+        return int(module.run(args))
 
     from testserver.apiserver.server import run_apiserver
 
-    opts = _options(args)
-    if args.command == "up":
-        kubeconfig = (args.kubeconfig or args.data_dir / "kubeconfig").resolve()
-        print(
-            "Starting the API server. Point kubectl at it with:\n"
-            f"    export KUBECONFIG={kubeconfig}\n"
-            "    kubectl get namespaces\n"
-            "Stop it with Ctrl-C.",
-            flush=True,
-        )
     try:
-        return run_apiserver(opts)  # type: ignore[arg-type]
+        return run_apiserver(apiserver_options(args))  # type: ignore[arg-type]
     except KeyboardInterrupt:
         return 0
 

@@ -59,10 +59,10 @@ _API_START_ATTEMPTS = 3
 
 
 def _apiserver_flags_parser() -> argparse.ArgumentParser:
-    from testserver.cli import _add_apiserver_flags  # the one definition of the API server's flags
+    from testserver.cli import add_apiserver_flags  # the one definition of the API server's flags
 
     parser = argparse.ArgumentParser(add_help=False)
-    _add_apiserver_flags(parser)
+    add_apiserver_flags(parser)
     return parser
 
 
@@ -75,9 +75,9 @@ def _non_negative(value: str) -> int:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """The API server's flags (passed on to it) and ``up``'s own."""
-    from testserver.cli import _add_apiserver_flags
+    from testserver.cli import add_apiserver_flags
 
-    _add_apiserver_flags(parser)
+    add_apiserver_flags(parser)
     g = parser.add_argument_group("cluster")
     g.add_argument(
         "--components",

@@ -49,16 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     parser = argparse.ArgumentParser(prog=f"testserver {name}")
     if name == "apiserver":
-        from testserver.cli import _add_apiserver_flags, _options
+        from testserver.cli import add_apiserver_flags, apiserver_options
 
-        _add_apiserver_flags(parser)
+        add_apiserver_flags(parser)
         args = parser.parse_args(rest)
         from testserver.apiserver.server import run_apiserver
 
         if gate is not None:
             _wait_for_gate(gate)
         try:
-            return run_apiserver(_options(args))  # type: ignore[arg-type]
+            return run_apiserver(apiserver_options(args))  # type: ignore[arg-type]
         except KeyboardInterrupt:
             return 0
     if name not in COMPONENTS:
