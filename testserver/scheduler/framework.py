@@ -316,7 +316,7 @@ class Framework:
                     returned = status
                     continue
                 if status.code != Code.UNSCHEDULABLE_AND_UNRESOLVABLE:
-                    err = Status(Code.ERROR, f"running PreFilter plugin {p.name!r}: {status.message()}")
+                    err = Status(Code.ERROR, f'running PreFilter plugin "{p.name}": {status.message()}')
                     err.plugin = p.name
                     return None, err
                 return None, status
@@ -486,6 +486,8 @@ class Framework:
             if status.is_skip():
                 continue
             if not status.is_success():
+                if status.code == Code.ERROR:
+                    status = Status(Code.ERROR, f'running Bind plugin "{p.name}": {status.message()}')
                 status.plugin = p.name
             return status
         return Status(Code.SKIP)

@@ -247,7 +247,6 @@ class Scheduler:
         self.cache_size.labels(type="pods").set_function(lambda: float(len(self.cache.pod_states)))
         self.cache_size.labels(type="assumed_pods").set_function(lambda: float(len(self.cache.assumed)))
         self.bound = 0
-        self.latencies: list[float] = []
 
     def _pending_counter(self, queue: str) -> Callable[[], float]:
         def count() -> float:
@@ -561,7 +560,7 @@ class Scheduler:
                         break
                     continue
                 if st.code == Code.ERROR:
-                    raise RuntimeError(f"running filter plugin {st.plugin!r}: {st.message()}")
+                    raise RuntimeError(f'running "{st.plugin}" filter plugin: {st.message()}')
                 statuses[ni.name] = st
                 plugins.add(st.plugin)
         else:
@@ -581,7 +580,7 @@ class Scheduler:
                 name = entry[0]
                 st.plugin = name
                 if st.code == Code.ERROR:
-                    raise RuntimeError(f"running filter plugin {name!r}: {st.message()}")
+                    raise RuntimeError(f'running "{name}" filter plugin: {st.message()}')
                 statuses[ni.name] = st
                 plugins.add(name)
         if n:
@@ -699,8 +698,10 @@ class Scheduler:
                 self.queue.move_all_to_active_or_backoff(
                     ClusterEvent(EventResource.ASSIGNED_POD, ActionType.DELETE), assumed.pod, None
                 )
-                qpi.unschedulable_plugins = {status.plugin}
-                self._failure(fw, qpi, RuntimeError(status.message()), "Unschedulable", cycle, start, None)
+                # kube reports a Permit rejection as a FitError over the one node.
+                fit = FitError(1, {node: status})
+                fit.unschedulable_plugins = {status.plugin}
+                self._failure(fw, qpi, fit, "Unschedulable", cycle, start, None)
                 return
         async with self._api_slots:
             await self._bind_and_finish(fw, state, qpi, assumed, node, start, cycle)
@@ -726,9 +727,10 @@ class Scheduler:
             self.queue.move_all_to_active_or_backoff(
                 ClusterEvent(EventResource.ASSIGNED_POD, ActionType.DELETE), assumed.pod, None
             )
-            err = RuntimeError(f"binding rejected: {status.message()}")
+            err: Exception = RuntimeError(status.message())
             if status.code != Code.ERROR and status.is_rejected():
-                qpi.unschedulable_plugins = {status.plugin}
+                err = FitError(1, {node: status})  # as kube reports a PreBind rejection
+                err.unschedulable_plugins = {status.plugin}
             if (
                 self.get_pod is not None
                 and self.get_pod(assumed.namespace, assumed.name) is None
@@ -743,7 +745,6 @@ class Scheduler:
         elapsed = time.perf_counter() - start
         self.attempts.labels(result="scheduled", profile=fw.profile_name).inc()
         self.attempt_duration.labels(result="scheduled", profile=fw.profile_name).observe(elapsed)
-        self.latencies.append(elapsed)
         self.bound += 1
         log.debug("Successfully bound pod %s to node %s", assumed.key, node)
         recorder = self.recorders.get(fw.profile_name)

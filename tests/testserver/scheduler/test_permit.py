@@ -90,6 +90,8 @@ def test_permit_wait_allow_and_timeout(tmp_path: Path) -> None:
                     what="lonely rejected",
                 )
                 assert condition["reason"] == "Unschedulable"
-                assert condition["message"] == "rejected due to timeout after waiting 1s at plugin Gang"
+                assert condition["message"] == (
+                    "0/1 nodes are available: 1 rejected due to timeout after waiting 1s at plugin Gang."
+                )
             finally:
                 cluster.close()

@@ -166,7 +166,7 @@ class DefaultPreemption(Plugin):
                     break
                 continue
             if status.is_success():
-                status = Status(Code.ERROR, f"expected at least one victim pod on node {ni.name!r}")
+                status = Status(Code.ERROR, f'expected at least one victim pod on node "{ni.name}"')
             node_statuses[ni.name] = status
         return non_violating + violating, node_statuses
 
