@@ -16,11 +16,9 @@ import os
 import sys
 from pathlib import Path
 
-import httpx
-
 from testserver._child_process import ChildProcess
 
-__all__ = ["ProxyProcess", "sync_count"]
+__all__ = ["ProxyProcess"]
 
 
 class ProxyProcess(ChildProcess):
@@ -70,12 +68,3 @@ class ProxyProcess(ChildProcess):
             return self.log_path.read_text(errors="replace")
         except OSError:
             return ""
-
-
-def sync_count(url: str) -> float:
-    """The proxy's number of observed syncs (the count of its sync-duration histogram)."""
-    text = httpx.get(f"{url}/metrics", timeout=5).text
-    for line in text.splitlines():
-        if line.startswith("kubeproxy_sync_proxy_rules_duration_seconds_count"):
-            return float(line.split()[-1])
-    return 0.0
