@@ -15,6 +15,8 @@ real node)                back to ``--fake`` while the real runtime is not there
 ``kubelet-fake``          ``testserver kubelet --fake --nodes M`` (``fake-node-…``)    apiserver
 ``proxy``                 ``testserver proxy --hostname-override node-0               kubelet
                           --proxy-mode userspace`` (health on a free loopback port)
+``dns``                   ``testserver dns --port 0`` (cluster.local on a free        apiserver
+                          loopback port, written to ``DATA_DIR/run/dns.port``)
 ========================  ==========================================================  ============
 
 A component whose package does not exist (yet) is left out. Every component but the API server gets
@@ -52,6 +54,7 @@ COMPONENTS: dict[str, str] = {
     "scheduler": "testserver.scheduler.cli",
     "kubelet": "testserver.kubelet.cli",
     "proxy": "testserver.proxy.cli",
+    "dns": "testserver.dns.cli",
 }
 """The components ``up`` can start besides the API server, in start order, and their CLI modules."""
 
@@ -59,6 +62,11 @@ _IDENTITIES: dict[str, ComponentIdentity] = {
     "controller-manager": ComponentIdentity(user="system:kube-controller-manager"),
     "scheduler": ComponentIdentity(user="system:kube-scheduler"),
     "proxy": ComponentIdentity(user="system:kube-proxy"),
+    # CoreDNS runs as the kube-system/coredns ServiceAccount on a real cluster
+    "dns": ComponentIdentity(
+        user="system:serviceaccount:kube-system:coredns",
+        groups=("system:serviceaccounts", "system:serviceaccounts:kube-system"),
+    ),
 }
 
 UNAVAILABLE_EXIT = 69
@@ -327,6 +335,25 @@ class ClusterPlan:
                         "--exit-with-parent",
                     ],
                     needs=("apiserver", *kubelets[:1]),
+                )
+            )
+        if "dns" in wanted:
+            specs.append(
+                self._component(
+                    "dns",
+                    "dns",
+                    _IDENTITIES["dns"],
+                    [
+                        "--port",
+                        "0",
+                        "--dns-bind-address",
+                        "127.0.0.1",
+                        "--bind-address",
+                        "127.0.0.1",
+                        "--dns-port-file",
+                        str(opts.run_dir / "dns.port"),
+                        "--exit-with-parent",
+                    ],
                 )
             )
         return specs

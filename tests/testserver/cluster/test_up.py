@@ -450,3 +450,21 @@ def test_detach_reports_an_api_server_that_cannot_start(tmp_path: Path) -> None:
     assert "the API server did not start (3 attempts)" in result.stderr
     assert "apiserver: exited with" in (data_dir / "logs" / "up.log").read_text()
     assert list(_processes_under(data_dir)) == []
+
+
+def test_cluster_dns_answers_for_the_kubernetes_service(home: Path) -> None:
+    import dns.message
+    import dns.query
+    import dns.rdatatype
+
+    with Cluster(components=["dns"]) as cluster:
+        port = int(
+            eventually(lambda: (cluster.data_dir / "run" / "dns.port").read_text().strip(), what="dns port")
+        )
+
+        def answer() -> list[str]:
+            query = dns.message.make_query("kubernetes.default.svc.cluster.local.", dns.rdatatype.A)
+            reply = dns.query.udp(query, "127.0.0.1", port=port, timeout=2)
+            return [item.to_text() for rrset in reply.answer for item in rrset]
+
+        assert eventually(answer, what="an A record of the kubernetes Service") == ["10.96.0.1"]
