@@ -267,11 +267,26 @@ async def test_history_limits(cs: AsyncClientset) -> None:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+    refs: list[dict[str, Any]] = []
     for i, (code, name) in enumerate([(0, "ok-a"), (0, "ok-b"), (0, "ok-c"), (1, "bad-a"), (1, "bad-b")]):
         tpl = job_template(0.2 + 0.3 * i, code)
         body = {"metadata": {"name": name, "ownerReferences": [owner]}, "spec": tpl["spec"]}
-        await cs.batch_v1.jobs(ns).create(Job.from_dict(body))
+        created = await cs.batch_v1.jobs(ns).create(Job.from_dict(body))
+        refs.append(
+            {
+                "kind": "Job",
+                "apiVersion": "batch/v1",
+                "namespace": ns,
+                "name": name,
+                "uid": created.metadata.uid if created.metadata else None,
+            }
+        )
         await asyncio.sleep(0.05)  # distinct start times in creation order (not a synchronisation)
+    # listed as active, as if the controller had started them (an unlisted unfinished Job draws an
+    # UnexpectedJob warning on every sync, and kube's event spam filter would then drop later events)
+    fresh = (await cs.batch_v1.cron_jobs(ns).get("hist")).to_dict()
+    fresh["status"] = {"active": refs}
+    await cs.batch_v1.cron_jobs(ns).update_status(CronJob.from_dict(fresh))
 
     async def pruned() -> list[str] | None:
         names = sorted(j.metadata.name for j in await jobs_of(cs, ns) if j.metadata and j.metadata.name)
