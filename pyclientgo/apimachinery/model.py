@@ -61,7 +61,7 @@ def format_time(value: _dt.datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=_dt.UTC)
     value = value.astimezone(_dt.UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{value.year:04d}-{value:%m-%dT%H:%M:%S}"  # strftime's %Y does not pad years before 1000
     if value.microsecond:
         text += f".{value.microsecond:06d}"
     return text + "Z"
@@ -71,6 +71,7 @@ def format_time(value: _dt.datetime) -> str:
 class _FieldPlan:
     name: str
     alias: str
+    bit: int  # this field's bit in a lazy object's mask of fields present in its raw JSON
     kind: int
     target: Any  # model class for _MODEL*, a msgspec decoder for _VALUE
     annotation: Any
@@ -104,7 +105,7 @@ def _value_decoder(annotation: Any) -> msgspec.json.Decoder[Any]:
         return _any
 
 
-def _field_plan(cls: type[K8sModel], name: str) -> _FieldPlan:
+def _field_plan(cls: type[K8sModel], name: str, bit: int) -> _FieldPlan:
     info = cls.model_fields[name]
     ann = _strip_optional(info.annotation)
     origin, args = typing.get_origin(ann), typing.get_args(ann)
@@ -118,10 +119,18 @@ def _field_plan(cls: type[K8sModel], name: str) -> _FieldPlan:
     else:
         target = _value_decoder(info.annotation)
 
-    def default() -> Any:
-        return info.get_default(call_default_factory=True)
+    default: Callable[[], Any]
+    constant = info.default
+    if info.default_factory is None and isinstance(constant, (type(None), bool, int, float, str)):
+        # An immutable default (nearly every optional field: None) is returned as it is.
+        def default() -> Any:
+            return constant
+    else:
 
-    return _FieldPlan(name, info.alias or name, kind, target, info.annotation, default)
+        def default() -> Any:
+            return info.get_default(call_default_factory=True)
+
+    return _FieldPlan(name, info.alias or name, bit, kind, target, info.annotation, default)
 
 
 _plans: dict[type[Any], _ClassPlan] = {}
@@ -132,7 +141,7 @@ def _plan(cls: type[K8sModel]) -> _ClassPlan:
     if plan is None:
         if not cls.__pydantic_fields_complete__:
             cls.model_rebuild(raise_errors=True)
-        fields = {name: _field_plan(cls, name) for name in cls.model_fields}
+        fields = {name: _field_plan(cls, name, 1 << i) for i, name in enumerate(cls.model_fields)}
         struct = msgspec.defstruct(
             f"_Raw{cls.__name__}",
             [(f.name, msgspec.Raw | msgspec.UnsetType, _UNSET) for f in fields.values()],
@@ -149,6 +158,16 @@ def _lazy(cls: type[K8sModel], raw: msgspec.Raw | bytes) -> Any:
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
+
+
+def _present_mask(plan: _ClassPlan, raw: msgspec.Raw | bytes) -> int:
+    """The bits of the fields that ``raw`` carries (decodes the object's header once)."""
+    head = plan.decoder.decode(raw)
+    mask = 0
+    for field in plan.fields.values():
+        if getattr(head, field.name) is not _UNSET:
+            mask |= field.bit
+    return mask
 
 
 def _convert(self: K8sModel, plan: _FieldPlan, raw: msgspec.Raw) -> Any:
@@ -207,7 +226,11 @@ def to_wire(value: Any) -> Any:
 class K8sModel(BaseModel):
     """Base of every Kubernetes API model (see the module docstring for laziness)."""
 
-    __slots__ = ("__k8s_raw__",)
+    # __k8s_raw__: the wire bytes of a lazy object (None once materialised); __k8s_present__: the
+    # mask of fields its raw JSON carries, computed on the first read of a field it lacks, so that
+    # reading an unset field again returns its default without decoding the raw JSON again (the
+    # default is not stored: to_dict/to_json must still see the field as unset).
+    __slots__ = ("__k8s_present__", "__k8s_raw__")
 
     model_config = ConfigDict(
         extra="allow",
@@ -246,8 +269,15 @@ class K8sModel(BaseModel):
         if field is None:
             self._materialize()
             return getattr(self, name)
+        try:
+            present: int = object.__getattribute__(self, "__k8s_present__")
+        except AttributeError:
+            present = -1  # not known yet
+        if not present & field.bit:
+            return field.default()
         value_raw = getattr(plan.decoder.decode(raw), name)
         if value_raw is _UNSET:
+            object.__setattr__(self, "__k8s_present__", _present_mask(plan, raw))
             return field.default()
         value = _convert(self, field, value_raw)
         self.__dict__[name] = value

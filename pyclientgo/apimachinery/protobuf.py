@@ -533,8 +533,8 @@ def _decode_time(data: bytes, start: int, end: int, depth: int, *, micro: bool =
     if micro:
         if not 0 <= nanos < 1_000_000_000:
             raise ProtobufError(f"time nanos out of range: {nanos}")
-        return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos // 1000:06d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{nanos // 1000:06d}Z"
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"  # four-digit year, as Go's RFC 3339
 
 
 def _decode_int_or_string(data: bytes, start: int, end: int, depth: int) -> int | str:

@@ -19,7 +19,7 @@ import yaml
 
 from pyclientgo.apimachinery import fields as field_selectors
 from pyclientgo.apimachinery import labels as label_selectors
-from testserver.apiserver import field_validation, kubelet_proxy, patching, protobuf
+from testserver.apiserver import field_validation, kubelet_proxy, patching, protobuf, status_strategy
 from testserver.apiserver import objects as ob
 from testserver.apiserver import status as st
 from testserver.apiserver.admission import Admission, AdmissionOptions
@@ -759,12 +759,7 @@ class RestHandler:
             )
         new["kind"], new["apiVersion"] = route.kind, route.api_version
         if sub == "status":
-            status = new.get("status")
-            new = copy.deepcopy(old)
-            if status is not None:
-                new["status"] = status
-            else:
-                new.pop("status", None)
+            new = status_strategy.prepare_for_status_update(route, old, new)
             nmeta = new["metadata"]
         elif sub == "finalize":
             spec_fin = (new.get("spec") or {}).get("finalizers")
