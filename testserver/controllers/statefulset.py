@@ -469,9 +469,15 @@ class StatefulSetController:
                         break
                     continue
                 if slot is None:
-                    below = strategy_type == "RollingUpdate" and ordinal < start + partition
-                    if strategy_type == "OnDelete":
-                        below = ordinal < start + int((d.get("status") or {}).get("currentReplicas") or 0)
+                    # kube's newVersionedStatefulSetPod: below the partition (or, without a
+                    # rollingUpdate, below currentReplicas) at the current revision; OnDelete: update
+                    if strategy_type != "RollingUpdate":
+                        below = False
+                    elif strategy.get("rollingUpdate") is None:
+                        current_replicas = int((d.get("status") or {}).get("currentReplicas") or 0)
+                        below = ordinal < start + current_replicas
+                    else:
+                        below = ordinal < start + partition
                     await self._create_pod(sts, d, current if below else update, ordinal)
                     if monotonic:
                         waiting = True
@@ -569,10 +575,7 @@ class StatefulSetController:
         ):
             st["currentReplicas"] = st["updatedReplicas"]
             st["currentRevision"] = st["updateRevision"]
-        # OnDelete: once every pod runs the update revision it becomes current as well
-        if strategy_type == "OnDelete" and st["updatedReplicas"] == st["replicas"] == _replicas(d):
-            st["currentReplicas"] = st["updatedReplicas"]
-            st["currentRevision"] = st["updateRevision"]
+        # OnDelete: kube never advances currentRevision (completeRollingUpdate is RollingUpdate's only)
         return st
 
     async def _update_status(self, sts: Any, d: dict[str, Any], status: dict[str, Any]) -> None:

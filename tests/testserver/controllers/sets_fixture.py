@@ -1,5 +1,5 @@
 """A cluster for the StatefulSet and DaemonSet controller tests: API server, controller-manager
-(statefulset, daemonset, serviceaccount, garbagecollector), the scheduler and fake kubelets, so pods are
+(statefulset, daemonset, serviceaccount, garbagecollector, podgc), the scheduler and fake kubelets, so pods are
 really bound and run; helpers for the real kubectl."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class SetsCluster:
 def sets_cluster(data_dir: Path, *, node_name: str, nodes: int = 3) -> Iterator[SetsCluster]:
     """Start everything; stop everything (also on failure)."""
     cluster = start_cluster(
-        data_dir, "--controllers", "statefulset,daemonset,serviceaccount,garbagecollector"
+        data_dir, "--controllers", "statefulset,daemonset,serviceaccount,garbagecollector,podgc"
     )
     kubelet: KubeletProcess | None = None
     scheduler: SchedulerProcess | None = None
