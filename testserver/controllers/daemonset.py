@@ -66,10 +66,12 @@ from testserver.controllers.history import (
 
 __all__ = [
     "CONTROLLER_NAME",
+    "DaemonPodSpec",
     "DaemonSetsController",
     "add_daemon_pod_tolerations",
     "new_daemonset_controller",
     "replace_node_name_affinity",
+    "target_node_name",
 ]
 
 CONTROLLER_NAME = "daemonset-controller"
@@ -162,7 +164,7 @@ def _created(pod: Pod) -> str:
     return str(pod.metadata.creation_timestamp or "") if pod.metadata else ""
 
 
-class _DaemonPodSpec:
+class DaemonPodSpec:
     """The pod a DaemonSet would put on a node, parsed once per sync for ``should_run``."""
 
     def __init__(self, ds: dict[str, Any]) -> None:
@@ -344,7 +346,7 @@ class DaemonSetsController:
             return Result()
         cur, collision = await self._construct_history(ds, d)
         hash_ = str((cur.metadata.labels or {}).get(CONTROLLER_REVISION_HASH_LABEL, ""))
-        daemon = _DaemonPodSpec(d)
+        daemon = DaemonPodSpec(d)
         decisions = {str(n.metadata.name): daemon.should_run(n) for n in nodes if n.metadata is not None}
         min_ready = int((d.get("spec") or {}).get("minReadySeconds") or 0)
         now = _dt.datetime.now(_dt.UTC)
