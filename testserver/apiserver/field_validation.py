@@ -3,9 +3,9 @@
 Kube decodes request bodies into typed objects: fields the type does not declare are dropped
 (always), and with ``Strict`` they fail the request, with ``Warn`` (the default) each becomes a
 ``Warning: 299 - "unknown field \\"spec.foo\\""`` header. Duplicate keys in a JSON or YAML body
-are reported the same way (``duplicate field "replicas"``, for YAML
-``line 12: key "replicas" already set in map``); duplicates come first, then unknown fields in
-sorted order, as kube lists them.
+are reported the same way (``duplicate field "spec.replicas"``, for YAML
+``line 12: key "replicas" already set in map``). A JSON body's problems come in document order (kube
+decodes it in one pass); a YAML body's duplicates come first (found converting it to JSON).
 
 Custom resources are pruned by their CRD's schema (``testserver.apiserver.crd``); this module only
 adds the duplicate-key check for them.
@@ -30,6 +30,7 @@ __all__ = [
     "mode",
     "prune_unknown",
     "strict_message",
+    "strict_problems",
     "unknown_message",
     "warning_headers",
 ]
@@ -53,10 +54,10 @@ def mode(req: Request) -> str:
 
 
 def prune_unknown(obj: Any, schema: TypeSchema) -> list[str]:
-    """Remove from ``obj`` (in place) the fields ``schema`` does not declare; their paths, sorted."""
+    """Remove from ``obj`` (in place) the fields ``schema`` does not declare; their paths, in the
+    object's (the body's) order as kube's strict decoder meets them."""
     out: list[str] = []
     _prune(obj, schema, "", out)
-    out.sort()
     return out
 
 
@@ -88,59 +89,102 @@ def _count_keys(v: Any) -> int:
     return 0
 
 
-def _yaml_duplicates(raw: bytes) -> list[tuple[int, int, str]]:
+Mark = tuple[int, int]
+"""A key's position in a body: (line, column), both from the start of the document."""
+
+
+def _key_marks(raw: bytes) -> tuple[list[tuple[Mark, str, str]], dict[str, Mark]]:
+    """The duplicate keys of a JSON or YAML body as (position, key, field path), in document order,
+    and the position of each field path's first key (paths as kube's strict decoder writes them:
+    ``spec.template.spec.containers[0].name``)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         root = yaml.compose(raw, Loader=loader)
     except yaml.YAMLError:
-        return []
-    out: list[tuple[int, int, str]] = []
-    stack = [root] if root is not None else []
+        return [], {}
+    dups: list[tuple[Mark, str, str]] = []
+    first: dict[str, Mark] = {}
+    stack: list[tuple[Any, str]] = [(root, "")] if root is not None else []
     while stack:
-        node = stack.pop()
+        node, path = stack.pop()
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for k, v in node.value:
                 name = str(k.value)
+                where = f"{path}.{name}" if path else name
+                mark = (k.start_mark.line + 1, k.start_mark.column)
                 if name in seen:
-                    out.append((k.start_mark.line + 1, k.start_mark.column, name))
+                    dups.append((mark, name, where))
+                else:
+                    first[where] = mark
                 seen.add(name)
-                stack.append(v)
+                stack.append((v, where))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    out.sort()
-    return out
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    dups.sort()
+    return dups, first
 
 
-def duplicate_fields(raw: bytes, content_type: str, parsed: Any = None) -> list[str]:
-    """kube's strict-decoding messages for duplicate keys in a JSON or YAML body (document order)."""
-    if not raw:
-        return []
-    if content_type in _YAML_TYPES:
-        return [f'line {line}: key "{name}" already set in map' for line, _, name in _yaml_duplicates(raw)]
-    if content_type not in ("", "application/json", "*/*") and not content_type.endswith("+json"):
-        return []
+def _json_duplicate_count(raw: bytes, parsed: Any) -> int:
+    """How many duplicate keys a JSON body has (0 also for a body that is not JSON)."""
     if parsed is not None and len(_KEY.findall(raw)) <= _count_keys(parsed):
-        return []  # as many key tokens as decoded keys: no duplicate (the common case, cheap)
-    found: list[str] = []
+        return 0  # as many key tokens as decoded keys: no duplicate (the common case, cheap)
+    found = 0
 
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
         d: dict[str, Any] = {}
         for k, v in pairs:
             if k in d:
-                found.append(k)
+                found += 1
             d[k] = v
         return d
 
     try:
         json.loads(raw, object_pairs_hook=hook)
     except (ValueError, RecursionError):
+        return 0
+    return found
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type in ("", "application/json", "*/*") or content_type.endswith("+json")
+
+
+def duplicate_fields(raw: bytes, content_type: str, parsed: Any = None) -> list[str]:
+    """kube's strict-decoding messages for duplicate keys in a JSON or YAML body (document order):
+    ``duplicate field "spec.replicas"`` (the field's path) for JSON, ``line 12: key "replicas"
+    already set in map`` for YAML."""
+    if not raw:
         return []
-    if not found:
+    if content_type in _YAML_TYPES:
+        return [f'line {line}: key "{name}" already set in map' for (line, _), name, _ in _key_marks(raw)[0]]
+    if not _is_json(content_type) or not _json_duplicate_count(raw, parsed):
         return []
-    ordered = _yaml_duplicates(raw)  # JSON is YAML: the positions give kube's document order
-    names = [name for _, _, name in ordered] if len(ordered) == len(found) else found
-    return [f'duplicate field "{n}"' for n in names]
+    return [f'duplicate field "{path}"' for _, _, path in _key_marks(raw)[0]]
+
+
+def strict_problems(raw: bytes | None, content_type: str, parsed: Any, unknown: list[str]) -> list[str]:
+    """Every strict-decoding problem of a body, ordered as kube reports them: for JSON one pass in
+    document order (``unknown field "spec.unknownField", duplicate field "spec.replicas"``), for
+    YAML the duplicate keys (found converting YAML to JSON) before the unknown fields.
+    ``unknown`` are the unknown fields' paths in the decoded object's order."""
+    unknown_messages = [unknown_message(u) for u in unknown]
+    if not raw:
+        return unknown_messages
+    if content_type in _YAML_TYPES or not _is_json(content_type):
+        return duplicate_fields(raw, content_type, parsed) + unknown_messages
+    count = _json_duplicate_count(raw, parsed)
+    if not count:
+        return unknown_messages
+    dups, first = _key_marks(raw)
+    if len(dups) != count:  # the YAML view disagrees (e.g. odd escapes): duplicates first
+        return [f'duplicate field "{path}"' for _, _, path in dups] + unknown_messages
+    last = (1 << 62, 0)
+    ordered = [(mark, f'duplicate field "{path}"') for mark, _, path in dups]
+    ordered.extend((first.get(u, last), m) for u, m in zip(unknown, unknown_messages, strict=True))
+    ordered.sort(key=lambda item: item[0])
+    return [m for _, m in ordered]
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -186,8 +230,7 @@ def check_body(
         unknown = []
     if validation == "Ignore":
         return []
-    problems = duplicate_fields(raw, content_type, obj) if raw else []
-    problems.extend(unknown_message(u) for u in unknown)
+    problems = strict_problems(raw, content_type, obj, unknown)
     if not problems:
         return []
     if validation == "Strict":

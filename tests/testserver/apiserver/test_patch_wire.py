@@ -108,9 +108,12 @@ def test_field_validation_modes(client: httpx.Client, ns: str) -> None:
     r = client.post(
         base, params={"fieldValidation": "Strict"}, content=raw, headers={"Content-Type": "application/json"}
     )
-    assert r.status_code == 400 and r.json()["message"] == 'strict decoding error: duplicate field "name"'
+    assert (
+        r.status_code == 400
+        and r.json()["message"] == 'strict decoding error: duplicate field "metadata.name"'
+    )
     r = client.post(base, content=raw, headers={"Content-Type": "application/json"})
-    assert r.status_code == 201 and r.headers["warning"] == '299 - "duplicate field \\"name\\""'
+    assert r.status_code == 201 and r.headers["warning"] == '299 - "duplicate field \\"metadata.name\\""'
     # update and patch
     obj = client.get(f"{base}/fv").json()
     obj["spec"] = {"x": 1}
