@@ -102,6 +102,13 @@ def add_apiserver_flags(p: argparse.ArgumentParser) -> None:
         "status, PDB allowance at eviction) for use without a controller-manager (default off: "
         "kube-apiserver alone)",
     )
+    p.add_argument(
+        "--authorization-mode",
+        type=_authorization_modes,
+        default="AlwaysAllow",
+        help="ordered comma-separated authorizers: AlwaysAllow, AlwaysDeny, RBAC (default AlwaysAllow; "
+        "system:masters is always allowed)",
+    )
     p.add_argument("--etcd-cafile", type=Path, default=None, help="etcd storage: CA to verify etcd (TLS)")
     p.add_argument("--etcd-certfile", type=Path, default=None, help="etcd storage: client certificate")
     p.add_argument("--etcd-keyfile", type=Path, default=None, help="etcd storage: client key")
@@ -111,6 +118,15 @@ def add_apiserver_flags(p: argparse.ArgumentParser) -> None:
         default=300.0,
         help="etcd storage: seconds between history compactions (default 300; 0 = never)",
     )
+
+
+def _authorization_modes(value: str) -> str:
+    from testserver.apiserver.authz.authorizer import parse_authorization_modes
+
+    try:
+        return ",".join(parse_authorization_modes(value))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def apiserver_options(args: argparse.Namespace) -> object:
@@ -132,6 +148,7 @@ def apiserver_options(args: argparse.Namespace) -> object:
         service_cluster_ip_range=args.service_cluster_ip_range,
         service_node_port_range=args.service_node_port_range,
         standin_controllers=args.standin_controllers,
+        authorization_mode=args.authorization_mode,
         etcd_cafile=args.etcd_cafile,
         etcd_certfile=args.etcd_certfile,
         etcd_keyfile=args.etcd_keyfile,

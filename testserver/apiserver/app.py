@@ -19,6 +19,8 @@ import orjson
 from pyclientgo.apimachinery.registry import Registry
 from testserver.apiserver import protobuf
 from testserver.apiserver import status as st
+from testserver.apiserver.authz.attributes import Attributes, is_resource_path, resource_verb
+from testserver.apiserver.authz.authorizer import Decision, forbidden
 from testserver.apiserver.bootstrap import bootstrap
 from testserver.apiserver.crd import hooks as crd_hooks
 from testserver.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery
@@ -65,6 +67,7 @@ class ApiServerApp:
         admission_options: Any = None,
         on_ready: Callable[[], None] | None = None,
         client_ca: bytes | None = None,
+        authorization_mode: str = "AlwaysAllow",
     ) -> None:
         self._storage_factory = storage_factory
         self._registry_factory = registry_factory
@@ -75,6 +78,10 @@ class ApiServerApp:
         self._admission_options = admission_options  # admission.AdmissionOptions (service ranges)
         self._on_ready = on_ready
         self._client_ca = client_ca  # PEM published in kube-system/extension-apiserver-authentication
+        self._authorization_mode = authorization_mode
+        self.authorizer: Any = None
+        """The --authorization-mode union (testserver.apiserver.authz), set at startup."""
+        self._rbac: Any = None
         self.storage: Storage | None = None
         self.routes: Routes | None = None
         self.rest: RestHandler | None = None
@@ -115,6 +122,11 @@ class ApiServerApp:
         await bootstrap(self.rest.admission.objects, client_ca=self._client_ca)
         self.health.hooks_finished(*BOOTSTRAP_HOOKS)
         await self.rest.admission.start()  # kubernetes Service, system PriorityClasses, default SAs
+        from testserver.apiserver.authz.config import build_authorizer
+
+        self.authorizer, self._rbac = await build_authorizer(
+            self._authorization_mode, self.rest.admission.objects
+        )
         self.health.hooks_finished(*ADMISSION_HOOKS)
         await self._start_custom_resources()
         self.health.hooks_finished(*APIEXTENSIONS_HOOKS)
@@ -140,6 +152,8 @@ class ApiServerApp:
         return self.custom_resources.schemas if self.custom_resources is not None else None
 
     async def shutdown(self) -> None:
+        if self._rbac is not None:
+            await self._rbac.stop()
         self.ready = False
         self.health.shutdown_initiated()
         if self.rest is not None:
@@ -248,6 +262,8 @@ class ApiServerApp:
         if user is None:
             raise st.unauthorized()
         req.user = user
+        if not is_resource_path(path):
+            self._authorize(Attributes(user, req.method.lower(), False, path=path))
         if path == "/metrics":  # any authenticated user (kube: the system:monitoring role)
             return Response(200, await self.metrics.render(self.storage, self.routes), METRICS_CONTENT_TYPE)
         if path.startswith("/testserver/"):  # fault-injection admin path (not in discovery)
@@ -386,10 +402,24 @@ class ApiServerApp:
         if sub and sub not in route.subresources:
             raise st.path_not_found()
         method = req.method
+        watching = info.watch_path or req.query.get("watch") in ("true", "1")
+        verb = resource_verb(method, name=name, watching=watching)
+        assert req.user is not None
+        self._authorize(
+            Attributes(
+                req.user,
+                verb,
+                True,
+                name if route.plural == "namespaces" else ns,
+                route.group,
+                route.plural,
+                sub,
+                name,
+            )
+        )
         accept = req.accept
         protobuf.check_accept(accept, route)  # 406: protobuf only, and the kind has no message
         if method == "GET" or method == "HEAD":
-            watching = info.watch_path or req.query.get("watch") in ("true", "1")
             if watching:
                 self._verb(route, "watch")
                 if sub:
@@ -441,6 +471,14 @@ class ApiServerApp:
             self._verb(route, "delete")
             return await rest.delete(req, route, ns, name)
         raise self._not_allowed(route, sub, method)
+
+    def _authorize(self, attrs: Attributes) -> None:
+        """403 unless the --authorization-mode authorizers allow the request."""
+        if self.authorizer is None:
+            return
+        decision, reason = self.authorizer.authorize(attrs)
+        if decision is not Decision.ALLOW:
+            raise forbidden(attrs, reason)
 
     @staticmethod
     def _verb(route: Any, verb: str) -> None:

@@ -62,6 +62,8 @@ class ServerOptions:
     standin_controllers: bool = False
     """Do the controllers' work the server alone would leave undone (default ServiceAccounts,
     namespace deletion, ResourceQuota status, PDB allowance at eviction); off = kube-apiserver alone."""
+    authorization_mode: str = "AlwaysAllow"
+    """``--authorization-mode``: comma-separated authorizers in order (AlwaysAllow, AlwaysDeny, RBAC)."""
 
 
 def _storage_factory(
@@ -173,6 +175,7 @@ async def serve(opts: ServerOptions) -> int:
         bookmark_interval=opts.bookmark_interval,
         admission_options=_admission_options(opts),
         client_ca=creds.ca_cert.read_bytes() if creds is not None else None,
+        authorization_mode=opts.authorization_mode,
     )
     kwargs: dict[str, Any] = {}
     if creds is not None:
