@@ -26,6 +26,7 @@ and observedGeneration; the oldest unused revisions beyond ``revisionHistoryLimi
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as _dt
 import re
@@ -41,11 +42,13 @@ from pyclientgo.tools.record import EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING, Event
 from testserver.controllers._util import ignorable_create_error, unwrap
 from testserver.controllers.context import ControllerContext
 from testserver.controllers.controller_utils import (
+    SLOW_START_INITIAL_BATCH_SIZE,
     ControllerRefManager,
     add_pod_controller_uid_index,
     controller_ref_of,
     new_controller_ref,
     pods_owned_or_orphaned,
+    slow_start_batch,
 )
 from testserver.controllers.history import (
     CONTROLLER_REVISION_HASH_LABEL,
@@ -71,6 +74,8 @@ CONTROLLER_NAME = "statefulset-controller"
 STATEFUL_SET_POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 _KIND = "StatefulSet"
+MAX_IN_FLIGHT_WRITES = 24
+"""Pod and claim creations in flight at once (the client's keep-alive pool is 25)."""
 _API_VERSION = "apps/v1"
 
 
@@ -125,6 +130,7 @@ class StatefulSetController:
         self._ctx = ctx
         self._recorder: EventRecorder | None = None
         self.clock = ctx.clock
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT_WRITES)
         sets = ctx.informer_factory.apps_v1.stateful_sets()
         pods = ctx.informer_factory.core_v1.pods()
         revisions = ctx.informer_factory.apps_v1.controller_revisions()
@@ -457,6 +463,7 @@ class StatefulSetController:
 
         deleting = sts.metadata.deletion_timestamp is not None
         waiting = False
+        to_create: list[tuple[Any, int]] = []
         if not deleting:
             for i in range(replica_count):
                 ordinal = start + i
@@ -478,10 +485,11 @@ class StatefulSetController:
                         below = ordinal < start + current_replicas
                     else:
                         below = ordinal < start + partition
-                    await self._create_pod(sts, d, current if below else update, ordinal)
                     if monotonic:
+                        await self._create_pod(sts, d, current if below else update, ordinal)
                         waiting = True
                         break
+                    to_create.append((current if below else update, ordinal))
                     continue
                 if monotonic and (_terminating(slot) or not _running_and_ready(slot)):
                     waiting = True
@@ -490,6 +498,8 @@ class StatefulSetController:
                     requeue = float(min_ready)
                     waiting = True
                     break
+            if to_create:
+                await self._create_parallel(sts, d, to_create)
             if not waiting or not monotonic:
                 for ordinal, pod in condemned:
                     if _terminating(pod):
@@ -513,6 +523,20 @@ class StatefulSetController:
         if requeue is None and min_ready > 0 and status["readyReplicas"] != status["availableReplicas"]:
             requeue = float(min_ready)
         return Result(requeue_after=requeue) if requeue else Result()
+
+    async def _create_parallel(self, sts: Any, d: dict[str, Any], pending: list[tuple[Any, int]]) -> None:
+        """Parallel: create the missing pods in slow-start batches (kube's ``runForAll`` with
+        ``slowStartBatch``), at most :data:`MAX_IN_FLIGHT_WRITES` requests at once."""
+        work = iter(pending)
+
+        async def create_next() -> None:
+            revision, ordinal = next(work)
+            async with self._in_flight:
+                await self._create_pod(sts, d, revision, ordinal)
+
+        _, err = await slow_start_batch(len(pending), SLOW_START_INITIAL_BATCH_SIZE, create_next)
+        if err is not None:
+            raise err
 
     async def _rolling_update(
         self, sts: Any, replicas: list[Pod | None], update: Any, start: int, partition: int, healthy: Any
