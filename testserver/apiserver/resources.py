@@ -11,7 +11,12 @@ from typing import Any
 
 from pyclientgo.apimachinery import fields as field_selectors
 from pyclientgo.apimachinery.registry import Registry, ResourceInfo
-from testserver.apiserver.registry.event_versions import EventVersionView, to_core_event
+from testserver.apiserver.registry.event_versions import (
+    EVENTS_FIELD_LABELS,
+    EventVersionView,
+    events_field_set,
+    to_core_event,
+)
 from testserver.storage.keys import key_for, prefix_for, storage_resource
 
 __all__ = ["RequestInfo", "ResourceRoute", "Routes", "parse_path"]
@@ -83,12 +88,16 @@ class ResourceRoute:
     @property
     def selectable_fields(self) -> frozenset[str]:
         if self._fields is None:
-            self._fields = field_selectors.supported_fields(self.kind, namespaced=self.namespaced)
+            if self.version_view is not None and self.group == "events.k8s.io":
+                self._fields = frozenset(EVENTS_FIELD_LABELS)
+            else:
+                self._fields = field_selectors.supported_fields(self.kind, namespaced=self.namespaced)
         return self._fields
 
     def object_fields(self, obj: dict[str, Any]) -> dict[str, str]:
         if self.version_view is not None:  # Events select by their core v1 fields in both groups
-            obj = to_core_event(obj)
+            core = field_selectors.object_field_set(self.kind, to_core_event(obj), namespaced=self.namespaced)
+            return events_field_set(core) if self.group == "events.k8s.io" else core
         return field_selectors.object_field_set(self.kind, obj, namespaced=self.namespaced)
 
 

@@ -106,6 +106,29 @@ def to_core_event(obj: dict[str, Any]) -> dict[str, Any]:
     return convert_event(obj, CORE_API_VERSION)
 
 
+EVENTS_FIELD_LABELS: dict[str, str] = {
+    "metadata.name": "metadata.name",
+    "metadata.namespace": "metadata.namespace",
+    "reason": "reason",
+    "regarding.kind": "involvedObject.kind",
+    "regarding.namespace": "involvedObject.namespace",
+    "regarding.name": "involvedObject.name",
+    "regarding.uid": "involvedObject.uid",
+    "regarding.apiVersion": "involvedObject.apiVersion",
+    "regarding.resourceVersion": "involvedObject.resourceVersion",
+    "regarding.fieldPath": "involvedObject.fieldPath",
+    "reportingController": "reportingComponent",
+    "type": "type",
+}
+"""The field labels of events.k8s.io/v1 Events and the core v1 field each selects by
+(``AddFieldLabelConversionsForEvent`` of ``pkg/apis/events/v1/conversion.go``)."""
+
+
+def events_field_set(core_fields: dict[str, str]) -> dict[str, str]:
+    """An Event's selectable fields under the events.k8s.io/v1 labels, from its core v1 field set."""
+    return {label: core_fields.get(core, "") for label, core in EVENTS_FIELD_LABELS.items()}
+
+
 class EventVersionView:
     """The stored Events of one route, read in that route's version."""
 
