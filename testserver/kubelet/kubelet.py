@@ -162,6 +162,8 @@ class KubeletHost:
         worker = self.workers.get(uid or "")
         if worker is not None and worker.task is not None:
             worker.task.cancel()
+            if worker.volumes is not None:
+                worker.volumes.teardown()  # tmpfs unmounted before the sandbox directory goes
             if worker.sandbox_id is not None:
                 asyncio.get_running_loop().create_task(self.runtime.remove_pod_sandbox(worker.sandbox_id))
 
@@ -218,6 +220,8 @@ class KubeletHost:
             for w in list(self.workers.values()):
                 if w.task is not None:
                     w.task.cancel()
+                if w.volumes is not None:
+                    w.volumes.teardown()
             with contextlib.suppress(Exception):
                 await self.runtime.shutdown()  # every process, cgroup and sandbox directory
             if self.server is not None:

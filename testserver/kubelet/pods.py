@@ -72,6 +72,16 @@ class BackOff:
     def current(self, key: str) -> float:
         return self._entries.get(key, (self.initial, 0.0))[0]
 
+    def in_backoff_since(self, key: str, event_time: float, now: float) -> bool:
+        """Whether ``key``, which failed at ``event_time``, must still wait (``IsInBackOffSince``)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return False
+        delay, last = entry
+        if event_time - last > self.reset:
+            return False
+        return now - event_time < delay
+
 
 def pod_requests(pod: dict[str, Any]) -> dict[str, Quantity]:
     """cpu and memory requests as kube counts them: max(sum of containers + sidecars, each init)."""
@@ -627,8 +637,12 @@ class PodWorker:
             await self._start(c)
             return None
         key = f"{self.pod['metadata'].get('uid')}/{c.name}"
-        if c.backoff_until == 0.0:
-            c.backoff_until = now + self.backoff.next(key, now)
+        # kube's doBackOff: measured from when the latest container finished; the first restart
+        # is immediate, each later one waits the (doubling) back-off
+        finished = c.current.finished_at
+        ts = now - (_now() - finished).total_seconds() if finished is not None else now
+        if c.backoff_until == 0.0 and self.backoff.in_backoff_since(key, ts, now):
+            c.backoff_until = ts + self.backoff.current(key)
         if now < c.backoff_until:
             if c.waiting_reason != "CrashLoopBackOff":
                 c.waiting_reason = "CrashLoopBackOff"
@@ -644,6 +658,7 @@ class PodWorker:
                 )
             return c.backoff_until - now
         c.backoff_until = 0.0
+        self.backoff.next(key, ts)
         await self._start(c)
         return None
 

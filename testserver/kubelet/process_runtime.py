@@ -15,6 +15,9 @@
   container. ``exec_sync`` (exec probes) joins that namespace.
 - Exit codes are CRI's: the process's own, or 128 + the signal that killed it; reason ``Completed``
   for 0, else ``Error``; a command that cannot be executed is ``StartError`` with exit code 128.
+- A kubelet that was killed cannot adopt the processes it started: each container's process group
+  is recorded under ``<root>/containers``, and the next start kills what is left of them and removes
+  the old sandbox and log directories (the pods' containers are then started again).
 - Resource limits go to a cgroup v2 per container (``memory.max``, ``cpu.max``) when
   ``/sys/fs/cgroup`` is a writable cgroup v2 hierarchy with those controllers; otherwise they are
   not enforced, which is logged once and reported by :attr:`ProcessRuntime.cgroup_status`.
@@ -138,6 +141,74 @@ class ProcessRuntime:
         self._containers: dict[str, _Container] = {}
         self._handler: ContainerEventHandler = lambda _sid: None
         self._cgroup_parent = self._init_cgroups(cgroup_root)
+        self._state_dir = self.root_dir / "containers"
+        self.remove_orphans()
+
+    # -- what a previous kubelet left behind -------------------------------------------------------
+
+    @staticmethod
+    def _start_time(pid: int) -> str:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        except (OSError, IndexError):
+            return ""
+
+    def _record(self, c: _Container) -> None:
+        """Note the container's process group, so a kubelet that died without stopping it can
+        kill it at its next start."""
+        assert c.process is not None
+        self._state_dir.mkdir(parents=True, exist_ok=True)
+        pid = c.process.pid
+        (self._state_dir / c.status.id).write_text(f"{pid} {self._start_time(pid)}")
+
+    def _forget(self, c: _Container) -> None:
+        (self._state_dir / c.status.id).unlink(missing_ok=True)
+
+    @staticmethod
+    def _kill_session(leader: int, start: int) -> bool:
+        """SIGKILL every process of the session ``leader`` started (its leader may be gone: the
+        others were reparented), started no earlier than it; whether there were any."""
+        found = False
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == leader and int(fields[3]) == leader and int(fields[19]) >= start:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found = True
+        return found
+
+    def remove_orphans(self) -> int:
+        """Kill the process groups of containers a previous run left (the kubelet was killed) and
+        remove their sandbox and log directories; how many groups were killed."""
+        killed = 0
+        if self._state_dir.is_dir():
+            for f in self._state_dir.iterdir():
+                try:
+                    pid_text, start = [*f.read_text().split(), ""][:2]
+                    pid = int(pid_text)
+                except (OSError, ValueError):
+                    f.unlink(missing_ok=True)
+                    continue
+                if start and self._kill_session(pid, int(start)):
+                    killed += 1
+                f.unlink(missing_ok=True)
+        pods = str(self.root_dir / "pods") + "/"
+        with contextlib.suppress(OSError), open("/proc/mounts") as mounts:
+            for line in mounts:  # tmpfs emptyDirs of those pods
+                where = line.split()[1] if len(line.split()) > 1 else ""
+                if where.startswith(pods):
+                    subprocess.run(["umount", "-l", where], capture_output=True, check=False)
+        for leftover in ("pods", "logs"):
+            for d in (self.root_dir / leftover).glob("*"):
+                shutil.rmtree(d, ignore_errors=True)
+        if killed:
+            log.warning("killed %d container process group(s) left by a previous kubelet", killed)
+        return killed
 
     # -- cgroups -----------------------------------------------------------------------------------
 
@@ -307,6 +378,7 @@ class ProcessRuntime:
             c.exited.set()
             raise RuntimeError(s.message) from err
         c.status.state, c.status.started_at = ContainerState.RUNNING, _now()
+        self._record(c)
         c.waiter = asyncio.create_task(self._wait(c), name=f"container-{container_id}")
 
     async def _pump(self, c: _Container, stream: asyncio.StreamReader | None, name: str) -> None:
@@ -336,6 +408,7 @@ class ProcessRuntime:
         if c.writer is not None:
             c.writer.close()
         self._remove_cgroup(c.cgroup)
+        self._forget(c)
         s = c.status
         s.exit_code = code if code >= 0 else 128 - code
         s.reason = "Completed" if s.exit_code == 0 else "Error"

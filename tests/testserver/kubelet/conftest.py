@@ -41,7 +41,7 @@ def wait_for(cond: Callable[[], Any], timeout: float = 30.0, what: str = "condit
 
 @pytest.fixture(scope="module")
 def proc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServer]:
-    server = TestServer(data_dir=tmp_path_factory.mktemp("apiserver-kubelet"))
+    server = TestServer(data_dir=tmp_path_factory.mktemp("apiserver-kubelet"), startup_timeout=90)
     server.start()
     try:
         yield server
@@ -68,6 +68,7 @@ def proc_kubelet(proc_server: TestServer, proc_cs: Clientset) -> Iterator[Kubele
         proc_server.kubeconfig,
         node_name=PROC_NODE,
         fake=False,
+        startup_timeout=90,  # a loaded machine
         extra_args=[
             "--crash-loop-backoff-initial",
             "0.5",

@@ -279,3 +279,33 @@ def test_bad_flags_are_refused(proc_server: TestServer, flag: str) -> None:
             kubelet.start()
     finally:
         kubelet.cleanup()
+
+
+def test_restarted_kubelet_kills_what_a_killed_one_left(
+    proc_server: TestServer, proc_cs: Clientset, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "pid"
+    first = KubeletProcess(
+        proc_server.kubeconfig, node_name="proc-orphan", fake=False, data_dir=tmp_path / "kl"
+    )
+    second = KubeletProcess(
+        proc_server.kubeconfig, node_name="proc-orphan", fake=False, data_dir=tmp_path / "kl"
+    )
+    try:
+        first.start()
+        wait_for(lambda: proc_cs.core_v1.nodes().get("proc-orphan"), what="node")
+        # a grandchild of the kubelet: nothing but the next kubelet can find it once this one is killed
+        script = f"sleep 1000 & echo $$! > {pidfile}; wait"
+        proc_cs.core_v1.pods("default").create(pod("orphan", ctr(["sh", "-c", script]), node="proc-orphan"))
+        pid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), what="pid"))
+        wait_for(lambda: phase_is(proc_cs, "orphan", "Running"), what="Running (the container is recorded)")
+        assert first.process is not None
+        first.process.kill()
+        first.process.wait()
+        assert alive(pid)  # survived its kubelet
+        second.start()
+        wait_for(lambda: not alive(pid), what="the orphan killed by the next kubelet")
+    finally:
+        first.cleanup()
+        second.cleanup()
+        proc_cs.core_v1.pods("default").delete("orphan", grace_period_seconds=0)
