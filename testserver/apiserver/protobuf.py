@@ -83,9 +83,19 @@ def _protobuf_only(accept: str) -> bool:
     )
 
 
+def _meta_conversions_only(accept: str) -> bool:
+    """Every media type ``accept`` names asks for a meta.k8s.io conversion (``as=Table``, ...)."""
+    clauses = [c for c in (part.strip() for part in accept.split(",")) if c]
+    return bool(clauses) and all("as=" in c for c in clauses)
+
+
 def check_accept(accept: str, route: Any) -> None:
-    """406 when the client accepts only protobuf and the kind has no protobuf message."""
+    """406 when no media type the client accepts can carry the answer: protobuf only for a kind
+    without a protobuf message, or only Table/PartialObjectMetadata for a create-only virtual kind
+    (access and token reviews: kube installs them without a TableConvertor)."""
     if _protobuf_only(accept) and pb.message_for(route.api_version, route.kind) is None:
+        raise st.not_acceptable(accept)
+    if route.verbs == {"create"} and _meta_conversions_only(accept):
         raise st.not_acceptable(accept)
 
 
