@@ -21,6 +21,7 @@ from testserver.apiserver import protobuf
 from testserver.apiserver import status as st
 from testserver.apiserver.authz.attributes import Attributes, is_resource_path, resource_verb
 from testserver.apiserver.authz.authorizer import Decision, forbidden
+from testserver.apiserver.authz.reviews import REVIEW_KINDS, answer_review
 from testserver.apiserver.bootstrap import bootstrap
 from testserver.apiserver.crd import hooks as crd_hooks
 from testserver.apiserver.discovery import AGGREGATED_CONTENT_TYPE, Discovery
@@ -439,6 +440,8 @@ class ApiServerApp:
         if info.watch_path:
             raise self._not_allowed(route, sub, method)
         if method == "POST":
+            if not name and route.group == "authorization.k8s.io" and route.kind in REVIEW_KINDS:
+                return await answer_review(req, route.kind, ns, self.authorizer)
             if not name:
                 self._verb(route, "create")
                 await crd_hooks.check_create(rest, route)  # custom resources: 405 while the CRD terminates

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import shutil
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -224,3 +225,98 @@ def test_always_deny_still_allows_system_masters(tmp_path: Path) -> None:
         assert "Everything is forbidden." in out.stderr
     finally:
         srv.stop()
+
+
+def test_kubectl_auth_can_i_matrix(server: TestServer, tmp_path: Path) -> None:
+    apply(
+        server,
+        """
+apiVersion: v1
+kind: Namespace
+metadata: {name: qa}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: logs, namespace: qa}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
+- {apiGroups: [""], resources: [pods/log], verbs: [get]}
+- {apiGroups: [apps], resources: [deployments], resourceNames: [web], verbs: [patch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: frank-logs, namespace: qa}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: logs}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: frank}
+""",
+    )
+    frank = user_kubeconfig(server, tmp_path / "frank", "frank")
+
+    def can_i(*args: str) -> str:
+        out = kubectl(frank, "auth", "can-i", *args)
+        return out.stdout.strip()
+
+    eventually(lambda: can_i("list", "pods", "-n", "qa") == "yes")
+    matrix = {
+        ("watch", "pods", "-n", "qa"): "yes",
+        ("list", "pods", "-n", "default"): "no",
+        ("delete", "pods", "-n", "qa"): "no",
+        ("get", "pods", "--subresource", "log", "-n", "qa"): "yes",
+        ("get", "pods", "--subresource", "exec", "-n", "qa"): "no",
+        ("patch", "deployments.apps/web", "-n", "qa"): "yes",
+        ("patch", "deployments.apps/api", "-n", "qa"): "no",
+        ("list", "nodes"): "no",
+        ("get", "/api"): "yes",
+        ("get", "/metrics"): "no",
+        ("create", "selfsubjectaccessreviews.authorization.k8s.io"): "yes",
+    }
+    answers = {args: can_i(*args) for args in matrix}
+    assert answers == matrix
+    # the admin asks about frank through a SubjectAccessReview (kubectl auth can-i --as is impersonation,
+    # not done yet), and about itself
+    assert kubectl(server.kubeconfig, "auth", "can-i", "delete", "nodes").stdout.strip() == "yes"
+    listed = kubectl(frank, "auth", "can-i", "--list", "-n", "qa")
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split() for line in listed.stdout.splitlines()]
+    assert ["pods", "[]", "[]", "[get", "list", "watch]"] in lines
+    assert ["pods/log", "[]", "[]", "[get]"] in lines
+    assert ["deployments.apps", "[]", "[web]", "[patch]"] in lines
+    assert ["selfsubjectaccessreviews.authorization.k8s.io", "[]", "[]", "[create]"] in lines
+
+
+def test_subject_access_review_and_bad_reviews(server: TestServer) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {server.token}"}
+    with httpx.Client(
+        base_url=server.url, verify=ssl.create_default_context(cafile=str(server.ca_cert)), headers=headers
+    ) as c:
+        sar = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {
+                "user": "nobody",
+                "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "x"},
+            },
+        }
+        r = c.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=sar)
+        assert r.status_code == 201 and r.json()["status"] == {"allowed": False}
+        sar["spec"]["groups"] = ["system:masters"]  # type: ignore[index]
+        r = c.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=sar)
+        assert r.json()["status"]["allowed"] is True
+        bad = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {"user": "a"}}
+        r = c.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", json=bad)
+        assert r.status_code == 422 and r.json()["reason"] == "Invalid"
+        r = c.post("/apis/authorization.k8s.io/v1/subjectaccessreviews", content=b"{not json")
+        assert r.status_code == 400
+        local = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "LocalSubjectAccessReview",
+            "spec": {
+                "user": "a",
+                "resourceAttributes": {"verb": "get", "resource": "pods", "namespace": "other"},
+            },
+        }
+        r = c.post("/apis/authorization.k8s.io/v1/namespaces/x/localsubjectaccessreviews", json=local)
+        assert r.status_code == 422

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from testserver.apiserver import status as st
 from testserver.apiserver.authz.attributes import Attributes
+from testserver.apiserver.request import User
 
 __all__ = [
     "AUTHORIZATION_MODES",
@@ -16,6 +17,7 @@ __all__ = [
     "Authorizer",
     "Decision",
     "PrivilegedGroups",
+    "Rule",
     "Union",
     "forbidden",
     "forbidden_message",
@@ -34,10 +36,23 @@ class Decision(enum.Enum):
     NO_OPINION = "no_opinion"
 
 
+Rule = dict[str, Any]
+"""A PolicyRule as JSON (verbs, apiGroups, resources, resourceNames, nonResourceURLs)."""
+
+ALL_RULES: tuple[Rule, ...] = (
+    {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]},
+    {"verbs": ["*"], "nonResourceURLs": ["*"]},
+)
+
+
 class Authorizer(Protocol):
     """Decides whether a request's attributes are allowed; ``reason`` explains the decision."""
 
     def authorize(self, attrs: Attributes) -> tuple[Decision, str]: ...
+
+    def rules_for(self, user: User, namespace: str) -> list[Rule]:
+        """The rules this authorizer grants ``user`` in ``namespace`` (SelfSubjectRulesReview)."""
+        ...
 
 
 class AlwaysAllow:
@@ -46,12 +61,18 @@ class AlwaysAllow:
     def authorize(self, attrs: Attributes) -> tuple[Decision, str]:
         return Decision.ALLOW, ""
 
+    def rules_for(self, user: User, namespace: str) -> list[Rule]:
+        return [dict(r) for r in ALL_RULES]
+
 
 class AlwaysDeny:
     """The ``AlwaysDeny`` mode: every request is denied."""
 
     def authorize(self, attrs: Attributes) -> tuple[Decision, str]:
         return Decision.DENY, "Everything is forbidden."
+
+    def rules_for(self, user: User, namespace: str) -> list[Rule]:
+        return []
 
 
 class PrivilegedGroups:
@@ -65,6 +86,9 @@ class PrivilegedGroups:
         if self._groups.intersection(attrs.user.groups):
             return Decision.ALLOW, ""
         return Decision.NO_OPINION, ""
+
+    def rules_for(self, user: User, namespace: str) -> list[Rule]:
+        return [dict(r) for r in ALL_RULES] if self._groups.intersection(user.groups) else []
 
 
 class Union:
@@ -82,6 +106,12 @@ class Union:
             if reason:
                 reasons.append(reason)
         return Decision.NO_OPINION, ", ".join(reasons)
+
+    def rules_for(self, user: User, namespace: str) -> list[Rule]:
+        rules: list[Rule] = []
+        for authorizer in self.authorizers:
+            rules.extend(authorizer.rules_for(user, namespace))
+        return rules
 
 
 def parse_authorization_modes(value: str) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 from testserver.apiserver import objects as ob
 from testserver.apiserver.authz.attributes import Attributes
 from testserver.apiserver.authz.authorizer import Decision
+from testserver.apiserver.request import User
 from testserver.apiserver.resources import Routes
 from testserver.storage.interface import Storage
 
@@ -195,6 +196,16 @@ class RBACAuthorizer:
         for obj in items:
             self.index.put(kind, obj)
         return revision
+
+    def rules_for(self, user: User, namespace: str) -> list[dict[str, Any]]:
+        """The rules of the ClusterRoleBindings and ``namespace``'s RoleBindings naming the user."""
+        rules: list[dict[str, Any]] = []
+        for binding in self.index.bindings_for(user.name, user.groups):
+            binding_ns = (binding.get("metadata") or {}).get("namespace") or ""
+            if binding.get("kind") == "RoleBinding" and binding_ns != namespace:
+                continue
+            rules.extend(dict(rule) for rule in self.index.role_rules(binding))
+        return rules
 
     def authorize(self, attrs: Attributes) -> tuple[Decision, str]:
         """Allow if a rule of a role bound to the user (or a group) allows the request; else no opinion."""
