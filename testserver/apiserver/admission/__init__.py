@@ -4,7 +4,7 @@ write.
 Write path (kube-apiserver's order): decode → **defaults** → **mutating admission** →
 strategy (prepare, **validation**) → **validating admission** → Service IP/port allocation →
 storage. Plugins, in order: NamespaceLifecycle, LimitRanger, ServiceAccount, Priority,
-DefaultTolerationSeconds, ResourceQuota (:mod:`.chain` has the interface, one module per plugin).
+DefaultTolerationSeconds, RuntimeClass, ResourceQuota (:mod:`.chain` has the interface, one module per plugin).
 dryRun=All runs everything but reserves nothing and creates no side objects.
 
 At start (:meth:`Admission.start`) the server makes what kube-apiserver's bootstrap makes: the
@@ -32,6 +32,7 @@ from testserver.apiserver.admission.namespace_lifecycle import NamespaceLifecycl
 from testserver.apiserver.admission.objects import ObjectAccess
 from testserver.apiserver.admission.priority import SYSTEM_PRIORITY_CLASSES, Priority
 from testserver.apiserver.admission.resource_quota import QuotaStatusUpdater, ResourceQuota
+from testserver.apiserver.admission.runtime_class import RuntimeClass
 from testserver.apiserver.admission.service_account import ServiceAccount
 from testserver.apiserver.admission.tolerations import DefaultTolerationSeconds
 from testserver.apiserver.request import Request
@@ -80,6 +81,7 @@ class Admission:
                 ServiceAccount(self.objects, create_default=standin),
                 Priority(self.objects),
                 DefaultTolerationSeconds(),
+                RuntimeClass(self.objects),
                 ResourceQuota(self.objects, self.quota if standin else None),
             ]
         )
