@@ -282,7 +282,7 @@ class DaemonSetsController:
             "daemonset",
             self.sync,
             ControllerOptions(
-                max_concurrent_reconciles=max(1, int(getattr(ctx.options, "concurrent_daemonset_syncs", 2))),
+                max_concurrent_reconciles=max(1, ctx.options.concurrent_daemonset_syncs),
                 clock=ctx.clock,
             ),
         )

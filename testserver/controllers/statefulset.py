@@ -144,9 +144,7 @@ class StatefulSetController:
             "statefulset",
             self.sync,
             ControllerOptions(
-                max_concurrent_reconciles=max(
-                    1, int(getattr(ctx.options, "concurrent_statefulset_syncs", 5))
-                ),
+                max_concurrent_reconciles=max(1, ctx.options.concurrent_statefulset_syncs),
                 clock=ctx.clock,
             ),
         )
