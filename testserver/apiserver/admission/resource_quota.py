@@ -24,6 +24,7 @@ from pyclientgo.apimachinery.quantity import Format, Quantity, QuantityParseErro
 from testserver.apiserver import objects as ob
 from testserver.apiserver.admission.chain import CREATE, Attributes, Plugin, forbidden
 from testserver.apiserver.admission.objects import ObjectAccess
+from testserver.apiserver.admission.quota_scopes import quota_matches
 from testserver.apiserver.registry.values import as_dict
 from testserver.apiserver.resources import ResourceRoute
 from testserver.storage.errors import NotFoundError
@@ -125,8 +126,11 @@ def _pretty(values: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(values.items()))
 
 
-async def namespace_usage(objects: ObjectAccess, namespace: str, names: list[str]) -> dict[str, Fraction]:
-    """Current usage of ``names`` in ``namespace``, computed from storage."""
+async def namespace_usage(
+    objects: ObjectAccess, namespace: str, names: list[str], quota: dict[str, Any] | None = None
+) -> dict[str, Fraction]:
+    """Current usage of ``names`` in ``namespace``, computed from storage (of the objects
+    ``quota``'s scopes match, when given)."""
     by_source: dict[tuple[str, str], list[str]] = {}
     for name in names:
         src = _source(name)
@@ -138,6 +142,8 @@ async def namespace_usage(objects: ObjectAccess, namespace: str, names: list[str
         if route is None:
             continue
         for obj in await objects.list_route(route, namespace):
+            if quota is not None and not quota_matches(quota, route.group, route.kind, obj):
+                continue
             contribution = object_usage(route, obj)
             for name in wanted:
                 used[name] += contribution.get(name, Fraction(0))
@@ -162,6 +168,8 @@ class ResourceQuota(Plugin):
             return
         delta = object_usage(a.route, a.obj)
         for quota in quotas:
+            if not quota_matches(quota, a.route.group, a.route.kind, a.obj):
+                continue
             hard = (quota.get("spec") or {}).get("hard") or {}
             if a.is_kind("", "Pod") and not _pod_terminal(a.obj):
                 missing = _missing_compute(a.obj, hard)
@@ -170,7 +178,7 @@ class ResourceQuota(Plugin):
             affected = [name for name in hard if delta.get(name)]
             if not affected:
                 continue
-            used = await namespace_usage(self.objects, a.namespace, affected)
+            used = await namespace_usage(self.objects, a.namespace, affected, quota)
             failed = [name for name in affected if used[name] + delta[name] > _q(hard[name])]
             if failed:
                 qname = quota["metadata"]["name"]
@@ -246,7 +254,7 @@ class QuotaStatusUpdater:
             return
         for quota in await self.objects.list_route(route, namespace):
             hard = (quota.get("spec") or {}).get("hard") or {}
-            used = await namespace_usage(self.objects, namespace, list(hard))
+            used = await namespace_usage(self.objects, namespace, list(hard), quota)
             status = {"hard": dict(hard), "used": {n: _format(v, str(hard[n])) for n, v in used.items()}}
 
             def fn(cur: KeyValue | None, status: dict[str, Any] = status) -> bytes | None:
