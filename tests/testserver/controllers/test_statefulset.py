@@ -281,3 +281,30 @@ def test_on_delete_waits_for_deletion(sc: SetsCluster, cs: Clientset) -> None:
     assert _pod(cs, ns, "od-0").spec.containers[0].image == "nginx:1"
     st = _set(cs, ns, "od").status
     assert st.updated_replicas == 1 and st.current_replicas == 1
+
+
+def test_when_scaled_delete_removes_claims_of_condemned_pods(sc: SetsCluster, cs: Clientset) -> None:
+    ns = _ns(cs, "sts-scaled")
+    claim = {
+        "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+    cs.apps_v1.stateful_sets(ns).create(
+        _sts(
+            "kv",
+            2,
+            podManagementPolicy="Parallel",
+            volumeClaimTemplates=[claim],
+            persistentVolumeClaimRetentionPolicy={"whenDeleted": "Retain", "whenScaled": "Delete"},
+        )
+    )
+
+    def claims() -> set[str]:
+        return {p.metadata.name for p in _items(cs.core_v1.persistent_volume_claims(ns).list())}
+
+    eventually(lambda: claims() == {"data-kv-0", "data-kv-1"}, timeout=TIMEOUT, what="2 claims")
+    # Retain on deletion: no owner on the claims while the pods live
+    assert not _items(cs.core_v1.persistent_volume_claims(ns).list())[0].metadata.owner_references
+    cs.apps_v1.stateful_sets(ns).patch("kv", {"spec": {"replicas": 1}}, patch_type="merge")
+    eventually(lambda: set(_pods(cs, ns, "kv")) == {"kv-0"}, timeout=TIMEOUT, what="kv-1 deleted")
+    eventually(lambda: claims() == {"data-kv-0"}, timeout=TIMEOUT, what="the condemned pod's claim collected")
