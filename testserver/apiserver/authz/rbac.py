@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from testserver.apiserver import objects as ob
@@ -30,8 +30,8 @@ RBAC_GROUP = "rbac.authorization.k8s.io"
 _KINDS = ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
 
 
-def _has(values: Iterable[str], value: str) -> bool:
-    return any(v == "*" or v == value for v in values)
+def _has(values: Collection[str], value: str) -> bool:
+    return value in values or "*" in values
 
 
 def _resource_matches(rule_resources: Iterable[str], resource: str, subresource: str) -> bool:
@@ -89,12 +89,34 @@ class RBACIndex:
     def __init__(self) -> None:
         self.objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {k: {} for k in _KINDS}
         self._by_subject: dict[tuple[str, str], dict[tuple[str, str, str], dict[str, Any]]] = {}
+        self._granted: dict[tuple[str, tuple[str, ...]], list[tuple[str | None, Mapping[str, Any]]]] = {}
+
+    def granted(self, user_name: str, groups: tuple[str, ...]) -> list[tuple[str | None, Mapping[str, Any]]]:
+        """(namespace, rule) pairs granted to the user: namespace None for ClusterRoleBindings.
+
+        Resolved once per user and group set, until the next change of any RBAC object."""
+        key = (user_name, groups)
+        found = self._granted.get(key)
+        if found is None:
+            found = []
+            for binding in self.bindings_for(user_name, groups):
+                ns = (
+                    ((binding.get("metadata") or {}).get("namespace") or "")
+                    if binding.get("kind") == "RoleBinding"
+                    else None
+                )
+                found.extend((ns, rule) for rule in self.role_rules(binding))
+            if len(self._granted) > 10000:
+                self._granted.clear()
+            self._granted[key] = found
+        return found
 
     def put(self, kind: str, obj: dict[str, Any]) -> None:
         """Add or replace an object of ``kind`` (one of the four plural names)."""
         meta = obj.get("metadata") or {}
         key = (meta.get("namespace") or "", meta.get("name") or "")
         self.remove(kind, key)
+        self._granted.clear()
         self.objects[kind][key] = obj
         if kind.endswith("bindings"):
             for subject in _subject_keys(obj):
@@ -103,6 +125,7 @@ class RBACIndex:
     def remove(self, kind: str, key: tuple[str, str]) -> None:
         """Forget an object of ``kind`` by (namespace, name)."""
         old = self.objects[kind].pop(key, None)
+        self._granted.clear()
         if old is not None and kind.endswith("bindings"):
             for subject in _subject_keys(old):
                 bucket = self._by_subject.get(subject)
@@ -208,14 +231,13 @@ class RBACAuthorizer:
         return rules
 
     def authorize(self, attrs: Attributes) -> tuple[Decision, str]:
-        """Allow if a rule of a role bound to the user (or a group) allows the request; else no opinion."""
+        """Allow if a rule of a role bound to the user (or a group) allows the request; else no opinion.
+
+        A RoleBinding grants only resource requests inside its own namespace."""
         user = attrs.user
-        for binding in self.index.bindings_for(user.name, user.groups):
-            if binding.get("kind") == "RoleBinding":
-                ns = (binding.get("metadata") or {}).get("namespace") or ""
-                if not attrs.resource_request or ns != attrs.namespace:
-                    continue  # a RoleBinding grants only inside its namespace
-            for rule in self.index.role_rules(binding):
-                if rule_allows(rule, attrs):
-                    return Decision.ALLOW, ""
+        for ns, rule in self.index.granted(user.name, user.groups):
+            if ns is not None and (not attrs.resource_request or ns != attrs.namespace):
+                continue
+            if rule_allows(rule, attrs):
+                return Decision.ALLOW, ""
         return Decision.NO_OPINION, ""
