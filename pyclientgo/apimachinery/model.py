@@ -291,11 +291,13 @@ class K8sModel(BaseModel):
             return
         full = type(self).model_validate_json(bytes(raw))
         state = full.__dict__
+        # Every name in the lazy __dict__ was either present in the raw JSON or assigned: set.
+        fields_set = full.__pydantic_fields_set__ | self.__dict__.keys()
         for name, value in self.__dict__.items():
             _materialize_value(value)
             state[name] = value
         object.__setattr__(self, "__dict__", state)
-        object.__setattr__(self, "__pydantic_fields_set__", full.__pydantic_fields_set__)
+        object.__setattr__(self, "__pydantic_fields_set__", fields_set)
         object.__setattr__(self, "__pydantic_extra__", full.__pydantic_extra__)
         object.__setattr__(self, "__pydantic_private__", full.__pydantic_private__)
         object.__setattr__(self, "__k8s_raw__", None)
@@ -315,6 +317,12 @@ class K8sModel(BaseModel):
         return handler(self)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if _raw_of(self) is not None and name in _plan(type(self)).fields:
+            # Assigning a field of a lazy object keeps it lazy: the value is written over the raw
+            # JSON by to_dict/to_json and kept (as set) when the object is materialised. Like
+            # pydantic's own assignment (no validate_assignment), the value is not validated.
+            self.__dict__[name] = value
+            return
         self._materialize()
         _materialize_value(value)
         super().__setattr__(name, value)

@@ -87,11 +87,13 @@ def test_deployment_round_trip_after_materialising() -> None:
     dep = Deployment.from_json(json.dumps(_deployment()).encode())
     assert dep.spec is not None
     dep.spec.replicas = 5
-    assert not is_lazy(dep.spec)
-    out = dep.to_dict()
+    assert is_lazy(dep.spec)  # a single assignment does not materialise (issue 20)
     expected = _deployment()
     expected["spec"]["replicas"] = 5
-    assert out == expected
+    assert dep.to_dict() == expected
+    dep.model_dump()  # materialised now: the assignment is kept, and kept as set
+    assert not is_lazy(dep.spec)
+    assert dep.to_dict() == expected
 
 
 def test_nothing_emitted_that_was_not_set() -> None:
