@@ -33,6 +33,7 @@ from testserver.apiserver.health import (
     INITIALIZER_HOOKS,
     ApiServerHealth,
 )
+from testserver.apiserver.impersonation import impersonated_user
 from testserver.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from testserver.apiserver.metrics import ApiServerMetrics
 from testserver.apiserver.request import JSON, Request, Response, StreamResponse, User
@@ -262,6 +263,7 @@ class ApiServerApp:
         user = self._authenticate(req)
         if user is None:
             raise st.unauthorized()
+        user = impersonated_user(req, user, self._authorize)
         req.user = user
         if not is_resource_path(path):
             self._authorize(Attributes(user, req.method.lower(), False, path=path))

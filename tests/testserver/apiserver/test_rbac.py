@@ -320,3 +320,63 @@ def test_subject_access_review_and_bad_reviews(server: TestServer) -> None:
         }
         r = c.post("/apis/authorization.k8s.io/v1/namespaces/x/localsubjectaccessreviews", json=local)
         assert r.status_code == 422
+
+
+def test_impersonation(server: TestServer, tmp_path: Path) -> None:
+    apply(
+        server,
+        """
+apiVersion: v1
+kind: Namespace
+metadata: {name: imp}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-reader, namespace: imp}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: gina-reads, namespace: imp}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: gina}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: impersonate-gina}
+rules:
+- {apiGroups: [""], resources: [users], resourceNames: [gina], verbs: [impersonate]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: hank-impersonates-gina}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: impersonate-gina}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: hank}
+""",
+    )
+    admin = server.kubeconfig
+    eventually(
+        lambda: (
+            kubectl(admin, "auth", "can-i", "list", "configmaps", "-n", "imp", "--as", "gina").stdout.strip()
+            == "yes"
+        )
+    )
+    assert kubectl(admin, "auth", "can-i", "list", "pods", "-n", "imp", "--as", "gina").stdout.strip() == "no"
+    who = kubectl(admin, "auth", "whoami", "--as", "gina", "--as-group", "team-a", "-o", "json")
+    assert who.returncode == 0, who.stderr
+    info = yaml.safe_load(who.stdout)["status"]["userInfo"]
+    assert info["username"] == "gina" and info["groups"] == ["team-a", "system:authenticated"]
+    hank = user_kubeconfig(server, tmp_path / "hank", "hank")
+    eventually(lambda: kubectl(hank, "get", "configmaps", "-n", "imp", "--as", "gina").returncode == 0)
+    out = kubectl(hank, "get", "configmaps", "-n", "imp", "--as", "ivan")
+    assert (
+        'users "ivan" is forbidden: User "hank" cannot impersonate resource "users" in API group "" '
+        "at the cluster scope"
+    ) in out.stderr
+    out = kubectl(hank, "get", "configmaps", "-n", "imp", "--as", "gina", "--as-group", "system:masters")
+    assert (
+        'groups "system:masters" is forbidden: User "hank" cannot impersonate resource "groups"' in out.stderr
+    )
