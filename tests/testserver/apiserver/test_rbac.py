@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -380,3 +381,30 @@ subjects:
     assert (
         'groups "system:masters" is forbidden: User "hank" cannot impersonate resource "groups"' in out.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Foo", "authorization-mode 'Foo' is not a valid mode"),
+        ("RBAC,RBAC", "has mode specified more than once"),
+        (",", "at least one authorization mode must be passed"),
+    ],
+)
+def test_bad_authorization_mode_flag(tmp_path: Path, value: str, message: str) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "testserver.cli",
+            "apiserver",
+            "--data-dir",
+            str(tmp_path),
+            f"--authorization-mode={value}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert message in out.stderr
