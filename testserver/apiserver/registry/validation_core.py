@@ -274,11 +274,51 @@ def _strip_mutable(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _gate_names(spec: dict[str, Any]) -> list[str]:
+    return [str(g.get("name")) for _, g in _dicts(spec.get("schedulingGates"))]
+
+
+def _scheduling_readiness_update(
+    nspec: dict[str, Any], ospec: dict[str, Any]
+) -> tuple[fe.ErrorList, set[str]]:
+    """kube's pod scheduling readiness rules on update: scheduling gates may only be removed, and while
+    the pod is gated its nodeSelector may gain entries. The errors, and the spec fields these rules
+    have judged (left out of the "may not change" comparison)."""
+    errs: fe.ErrorList = []
+    old_gates = set(_gate_names(ospec))
+    for i, name in enumerate(_gate_names(nspec)):
+        if name not in old_gates:
+            errs.append(
+                fe.forbidden(
+                    f"spec.schedulingGates[{i}].name",
+                    f"only deletion is allowed, but found new scheduling gate '{name}'",
+                )
+            )
+    judged = {"schedulingGates"}
+    if old_gates:
+        old_sel = ospec.get("nodeSelector") or {}
+        new_sel = nspec.get("nodeSelector") or {}
+        if isinstance(old_sel, dict) and isinstance(new_sel, dict) and old_sel != new_sel:
+            if any(new_sel.get(k) != v for k, v in old_sel.items()):
+                errs.append(
+                    fe.invalid(
+                        "spec.nodeSelector",
+                        new_sel,
+                        "only additions to spec.nodeSelector are allowed (no mutations or deletions)",
+                    )
+                )
+            judged.add("nodeSelector")
+    return errs, judged
+
+
 def _pod_update(new: dict[str, Any], old: dict[str, Any]) -> fe.ErrorList:
     nspec, ospec = new.get("spec"), old.get("spec")
     if not isinstance(nspec, dict) or not isinstance(ospec, dict):
         return []
-    errs: fe.ErrorList = []
+    errs, judged = _scheduling_readiness_update(nspec, ospec)
+    if judged:
+        nspec = {k: v for k, v in nspec.items() if k not in judged}
+        ospec = {k: v for k, v in ospec.items() if k not in judged}
     if _strip_mutable(nspec) != _strip_mutable(ospec) or (
         ospec.get("nodeName") and nspec.get("nodeName") != ospec.get("nodeName")
     ):
