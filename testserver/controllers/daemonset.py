@@ -38,7 +38,7 @@ from pyclientgo.component_helpers.scheduling import (
 )
 from pyclientgo.controller import Controller, ControllerOptions, Request, Result
 from pyclientgo.controller.handler import RequestQueue
-from pyclientgo.errors import NotFound, is_not_found
+from pyclientgo.errors import NotFound, is_conflict, is_not_found
 from pyclientgo.tools.record import EVENT_TYPE_WARNING, EventRecorder
 from testserver.controllers._util import ignorable_create_error, unwrap
 from testserver.controllers.context import ControllerContext
@@ -661,13 +661,18 @@ class DaemonSetsController:
             return
         body = copy.deepcopy(d)
         body["status"] = merged
+        api = self.client.apps_v1.daemon_sets(d["metadata"]["namespace"])
         try:
-            await self.client.apps_v1.daemon_sets(d["metadata"]["namespace"]).update_status(
-                DaemonSet.from_dict(body)
-            )
+            await api.update_status(DaemonSet.from_dict(body))
         except Exception as err:
-            if not is_not_found(err):
+            if is_not_found(err):
+                return
+            if not is_conflict(err):
                 raise
+            # kube's storeDaemonSetStatus retries on conflict with a fresh copy
+            fresh = (await api.get(d["metadata"]["name"])).to_dict()
+            fresh["status"] = {**(fresh.get("status") or {}), **status}
+            await api.update_status(DaemonSet.from_dict(fresh))
 
 
 def new_daemonset_controller(ctx: ControllerContext) -> DaemonSetsController:

@@ -37,7 +37,7 @@ from pyclientgo.api.core.v1 import PersistentVolumeClaim, Pod
 from pyclientgo.apimachinery.labels import Selector, nothing, selector_from_label_selector
 from pyclientgo.component_helpers.pod import is_pod_available, is_pod_ready
 from pyclientgo.controller import Controller, ControllerOptions, Request, Result
-from pyclientgo.errors import NotFound, is_already_exists, is_not_found
+from pyclientgo.errors import NotFound, is_already_exists, is_conflict, is_not_found
 from pyclientgo.tools.record import EVENT_TYPE_NORMAL, EVENT_TYPE_WARNING, EventRecorder
 from testserver.controllers._util import ignorable_create_error, unwrap
 from testserver.controllers.context import ControllerContext
@@ -607,14 +607,18 @@ class StatefulSetController:
             return
         body = copy.deepcopy(d)
         body["status"] = merged
+        api = self.client.apps_v1.stateful_sets(d["metadata"]["namespace"])
         try:
-            await self.client.apps_v1.stateful_sets(d["metadata"]["namespace"]).update_status(
-                StatefulSet.from_dict(body)
-            )
+            await api.update_status(StatefulSet.from_dict(body))
         except Exception as err:
             if is_not_found(err):
                 return
-            raise
+            if not is_conflict(err):
+                raise
+            # kube's updateStatefulSetStatus retries on conflict with a fresh copy
+            fresh = (await api.get(d["metadata"]["name"])).to_dict()
+            fresh["status"] = {**(fresh.get("status") or {}), **status}
+            await api.update_status(StatefulSet.from_dict(fresh))
 
     async def _truncate_history(
         self, sts: Any, pods: list[Pod], current: Any, update: Any, d: dict[str, Any]
