@@ -33,6 +33,7 @@ from pyclientgo.component_base.options import (
 from pyclientgo.component_base.runner import (
     ComponentContext,
     configure_logging,
+    exit_with_parent,
     run_component,
     run_component_sync,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "add_component_flags",
     "component_options_from_args",
     "configure_logging",
+    "exit_with_parent",
     "run_component",
     "run_component_sync",
 ]

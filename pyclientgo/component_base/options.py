@@ -81,6 +81,9 @@ class ComponentOptions:
     """Log verbosity (``-v``): 0 to 3 log at INFO, 4 and more at DEBUG, as klog's levels read."""
     ready_file: Path | None = None
     """Written (JSON: pid, url, component) once the component serves and its caches are synced."""
+    exit_with_parent: bool = False
+    """``--exit-with-parent``: stop (SIGTERM to itself) once the process that started it is gone, so a
+    supervisor or test that dies does not leave the component behind."""
 
     @property
     def lease_name(self) -> str:
@@ -149,6 +152,12 @@ def add_component_flags(parser: argparse.ArgumentParser, *, defaults: ComponentO
         default=d.ready_file,
         help="write pid and health URL here (JSON) once ready",
     )
+    g.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        default=d.exit_with_parent,
+        help="stop when the parent process exits (supervisors, tests)",
+    )
 
 
 def component_options_from_args(args: argparse.Namespace, *, name: str) -> ComponentOptions:
@@ -169,6 +178,7 @@ def component_options_from_args(args: argparse.Namespace, *, name: str) -> Compo
         leader_elect_resource_name=args.leader_elect_resource_name,
         verbosity=args.verbosity,
         ready_file=args.ready_file,
+        exit_with_parent=bool(getattr(args, "exit_with_parent", False)),
     )
     _validate(opts)
     return opts

@@ -27,6 +27,8 @@ import logging
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -162,6 +164,8 @@ def run_component_sync(
     options: ComponentOptions, setup: Callable[[ComponentContext], Awaitable[None]]
 ) -> int:
     """:func:`run_component` in a new event loop (what a component's ``main`` calls)."""
+    if options.exit_with_parent:
+        exit_with_parent()
     try:
         return asyncio.run(run_component(options, setup))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
@@ -206,3 +210,16 @@ async def _write_ready_file(ctx: ComponentContext, poll_interval: float = 0.05) 
         tmp = options.ready_file.with_name(options.ready_file.name + ".tmp")
         tmp.write_text(json.dumps({"pid": os.getpid(), "url": url, "component": options.name}))
         tmp.replace(options.ready_file)
+
+
+def exit_with_parent(poll_interval: float = 0.5) -> None:
+    """Send SIGTERM to this process once its parent is gone (a daemon thread polls the parent PID),
+    which stops a component gracefully; ``--exit-with-parent`` turns it on."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

@@ -21,10 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
-import signal
-import threading
-import time
 from typing import Any
 
 from pyclientgo.component_base import (
@@ -115,11 +111,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     """The shared component flags with kube-controller-manager's defaults, and its own flags."""
     add_component_flags(parser, defaults=_DEFAULTS)
     group = parser.add_argument_group("controller-manager")
-    group.add_argument(
-        "--exit-with-parent",
-        action="store_true",
-        help="stop (SIGTERM to itself) when the parent process exits (tests, testserver up)",
-    )
     defaults = ControllerManagerOptions()
     for f in dataclasses.fields(ControllerManagerOptions):
         default = getattr(defaults, f.name)
@@ -226,18 +217,6 @@ def _health_check(runnable: Runnable) -> Any:
     return ping
 
 
-def _exit_with_parent(poll_interval: float = 0.5) -> None:
-    """A daemon thread that SIGTERMs this process once its parent is gone."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_interval)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the controller-manager until SIGTERM/SIGINT; the exit code."""
     try:
@@ -248,9 +227,6 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger(COMPONENT_NAME).error("%s", err)
         print(f"Error: {err}", flush=True)
         return 1
-
-    if getattr(args, "exit_with_parent", False):
-        _exit_with_parent()
 
     async def setup(ctx: ComponentContext) -> None:
         if options.use_service_account_credentials:

@@ -16,10 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
-import time
 from typing import Any
 
 from pyclientgo.api.core.v1 import Service
@@ -58,20 +55,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="write the bound DNS port here once serving (tests with --port 0)",
     )
-    g.add_argument(
-        "--exit-with-parent", action="store_true", help="stop when the parent process exits (tests)"
-    )
-
-
-def _exit_with_parent(poll_interval: float = 0.5) -> None:
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_interval)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,8 +70,6 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", err)
         print(f"Error: {err}", file=sys.stderr, flush=True)
         return 1
-    if args.exit_with_parent:
-        _exit_with_parent()
 
     async def setup(ctx: ComponentContext) -> None:
         zone = Zone(args.domain, ttl=args.ttl)

@@ -22,12 +22,8 @@ import asyncio
 import dataclasses
 import ipaddress
 import logging
-import os
-import signal
 import socket
 import sys
-import threading
-import time
 
 from prometheus_client import start_http_server
 
@@ -150,9 +146,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--nft-netns", default=None, help="run nft inside this network namespace (ip netns exec; tests)"
     )
-    g.add_argument(
-        "--exit-with-parent", action="store_true", help="stop when the parent process exits (tests)"
-    )
 
 
 def choose_mode(requested: str, dry_run: bool, netns: str | None) -> tuple[str, str]:
@@ -194,17 +187,6 @@ def _nodeport_set_addresses(cidrs: list[str]) -> tuple[str, ...]:
         for c in cidrs
         if c != "primary" and ipaddress.ip_network(c).num_addresses == 1
     )
-
-
-def _exit_with_parent(poll_interval: float = 0.5) -> None:
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_interval)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def build_proxier(args: argparse.Namespace, mode: str) -> Proxier:
@@ -250,8 +232,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if args.cleanup:
         return asyncio.run(_cleanup(build_proxier(args, "nftables"))) if mode == "nftables" else 0
-    if getattr(args, "exit_with_parent", False):
-        _exit_with_parent()
     node_name = args.hostname_override or socket.gethostname()
 
     async def setup(ctx: ComponentContext) -> None:

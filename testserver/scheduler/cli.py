@@ -18,10 +18,7 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import socket
-import threading
-import time
 from collections.abc import Mapping
 
 from pyclientgo.api.core.v1 import Pod
@@ -71,22 +68,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=API_CALLS_IN_FLIGHT,
         help=f"bindings/status updates/preemptions sent at once (testserver only; default {API_CALLS_IN_FLIGHT})",
     )
-    group.add_argument(
-        "--exit-with-parent",
-        action="store_true",
-        help="stop (SIGTERM to itself) when the parent process exits (tests, testserver up)",
-    )
-
-
-def _exit_with_parent(poll_interval: float = 0.5) -> None:
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_interval)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def setup_scheduler(
@@ -172,8 +153,6 @@ def run(args: argparse.Namespace, plugin_registry: Mapping[str, type[Plugin]] | 
         logging.getLogger(COMPONENT_NAME).error("%s", err)
         print(f"Error: {err}", flush=True)
         return 1
-    if getattr(args, "exit_with_parent", False):
-        _exit_with_parent()
 
     async def setup(ctx: ComponentContext) -> None:
         setup_scheduler(ctx, config, plugin_registry, args.api_calls_in_flight)

@@ -3,6 +3,7 @@ Lease, graceful stop on SIGTERM with the Lease released, two instances never bot
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -179,3 +180,42 @@ def _leading(identity: str, *candidates: Component) -> Component | None:
         if f"{identity}: leading" in c.log.read_text():
             return c
     return None
+
+
+def test_exit_with_parent_stops_the_component_when_its_parent_dies(
+    apiserver: TestServer, tmp_path: Path
+) -> None:
+    """A parent starts the component with --exit-with-parent and dies (kill -9): the component, now
+    an orphan, stops gracefully on its own (the ready file names its PID)."""
+    sample = Component(apiserver, tmp_path, "orphan", "--exit-with-parent", "--leader-elect=false")
+    launcher = (
+        "import subprocess, sys, time; "
+        f"subprocess.Popen({sample.args!r}, stdout=open({str(sample.log)!r}, 'ab'), stderr=subprocess.STDOUT); "
+        "time.sleep(600)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", launcher])
+    pid = 0
+    try:
+        info = wait_for(
+            lambda: json.loads(sample.ready.read_text()) if sample.ready.exists() else None, "ready"
+        )
+        pid = int(info["pid"])
+        parent.kill()
+        parent.wait()
+
+        def gone() -> bool:  # exited: no such process, or a zombie its new parent has not reaped yet
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except FileNotFoundError:
+                return True
+            return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+        wait_for(gone, "the orphaned component to stop")
+        assert "stopped" in sample.log.read_text()
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
