@@ -226,6 +226,7 @@ async def serve(opts: ServerOptions) -> int:
             port = sock.getsockname()[1]
             break
     app.discovery.server_address = f"{host_for_url}:{port}"  # type: ignore[union-attr]
+    await _reconcile_kubernetes_endpoints(app, opts.bind, port)
     url = f"{'https' if creds else 'http'}://{host_for_url}:{port}"
     kubeconfig = Path(opts.kubeconfig) if opts.kubeconfig else data_dir / "kubeconfig"
     write_kubeconfig(kubeconfig, url, creds, token=token)
@@ -237,6 +238,22 @@ async def serve(opts: ServerOptions) -> int:
     print(f"testserver apiserver ready at {url} in {elapsed:.3f}s; kubeconfig {kubeconfig}", flush=True)
     await task
     return 0
+
+
+async def _reconcile_kubernetes_endpoints(app: Any, bind: str, port: int) -> None:
+    """The ``kubernetes`` Service's Endpoints/EndpointSlice at this server's address and port."""
+    import ipaddress
+
+    from testserver.apiserver.endpoint_reconciler import reconcile_kubernetes_endpoints
+
+    try:
+        ip = str(ipaddress.ip_address(bind))
+    except ValueError:
+        ip = "127.0.0.1"
+    if ipaddress.ip_address(ip).is_unspecified:
+        ip = "127.0.0.1"
+    if app.rest is not None:
+        await reconcile_kubernetes_endpoints(app.rest.admission.objects, ip, port)
 
 
 def _admission_options(opts: ServerOptions) -> Any:
