@@ -399,6 +399,8 @@ class K8sModel(BaseModel):
         raw = _raw_of(self)
         if raw is not None and not self.__dict__ and not self._missing_type_meta(raw):
             return bytes(raw)
+        if raw is not None and not self._missing_type_meta(raw):
+            return _splice(self, raw)
         return orjson.dumps(self.to_dict())
 
     def _fill_type_meta(self, data: dict[str, Any]) -> None:
@@ -406,6 +408,32 @@ class K8sModel(BaseModel):
 
     def _missing_type_meta(self, raw: msgspec.Raw | bytes) -> bool:
         return False
+
+
+def _splice(obj: K8sModel, raw: msgspec.Raw | bytes) -> bytes:
+    """A lazy object's wire JSON: the raw bytes of every member nobody read, in the server's order,
+    with the members in ``obj.__dict__`` (read or assigned) written anew; members it lacks go last."""
+    fields = _plan(type(obj)).fields
+    state = obj.__dict__
+    written = {fields[name].alias: value for name, value in state.items()}
+    parts: list[bytes] = []
+    members = _raw_dict.decode(raw)
+    for key, value_raw in members.items():
+        if key in written:
+            parts.append(orjson.dumps(key) + b":" + _member_json(written.pop(key)))
+        else:
+            parts.append(orjson.dumps(key) + b":" + bytes(value_raw))
+    for key, value in written.items():
+        parts.append(orjson.dumps(key) + b":" + _member_json(value))
+    return b"{" + b",".join(parts) + b"}"
+
+
+def _member_json(value: Any) -> bytes:
+    if isinstance(value, K8sModel):
+        return value.to_json()
+    if isinstance(value, list) and value and all(isinstance(v, K8sModel) for v in value):
+        return b"[" + b",".join(v.to_json() for v in value) + b"]"
+    return orjson.dumps(to_wire(value))
 
 
 def _raw_of(obj: K8sModel) -> msgspec.Raw | bytes | None:
