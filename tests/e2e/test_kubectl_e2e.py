@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import uuid
 from typing import Any
 
@@ -183,9 +182,3 @@ def test_restart_with_sqlite_keeps_data(tmp_path: object) -> None:
         assert got.returncode == 0, got.stderr
         obj = json.loads(got.stdout)
         assert obj["data"] == {"a": "b"} and obj["metadata"]["resourceVersion"] == first_rv
-
-
-def test_startup_is_fast(apiserver: TestServer) -> None:
-    # measured inside the server (imports, PKI, storage, registry, bind); the target is 0.5 s
-    assert apiserver.startup_seconds < 2.0
-    time.sleep(0)  # nothing to wait for

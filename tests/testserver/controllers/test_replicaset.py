@@ -230,9 +230,14 @@ async def test_release_of_pod_that_stops_matching(cs: AsyncClientset) -> None:
         return p if p.metadata is not None and not p.metadata.owner_references else None
 
     await wait_until(released, what="pod released")
+
+    # the status may still say 2 from before the release: wait for the replacement itself
+    async def replaced() -> list[Pod] | None:
+        pods = await pods_of(cs, ns, "app=web")
+        return pods if len(pods) == 2 and name not in {_name(p) for p in pods} else None
+
+    pods = await wait_until(replaced, what="a replacement for the released pod")
     await wait_status(cs, ns, "web", replicas=2, readyReplicas=2)
-    pods = await pods_of(cs, ns, "app=web")
-    assert len(pods) == 2 and name not in {p.metadata.name for p in pods}  # type: ignore[union-attr]
     for p in pods:
         assert p.metadata is not None and p.metadata.owner_references is not None
         assert p.metadata.owner_references[0].uid == created.metadata.uid  # type: ignore[union-attr]
